@@ -1,0 +1,1 @@
+"""Adapters that bring outside data in: files, API posts, gateways."""

@@ -1,0 +1,203 @@
+"""Read interval data files (CSV, Excel .xlsx, Parquet) into one long frame.
+
+Long format has the columns meter, timestamp, value (and optionally unit); wide format has a
+timestamp column followed by one column per meter.  Outside column names are mapped onto ours
+in :data:`COLUMN_MAP`, at this edge only.  Every value is kept as text next to its parsed
+number so that a rejected row can be reported as it was written.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from lingtan.errors import IngestError
+
+# outside column name (lower case) -> Lingtan name
+COLUMN_MAP: dict[str, str] = {
+    "meter": "meter",
+    "meter_code": "meter",
+    "meter_id": "meter",
+    "表计": "meter",
+    "表计编号": "meter",
+    "timestamp": "ts",
+    "ts": "ts",
+    "time": "ts",
+    "datetime": "ts",
+    "时间": "ts",
+    "value": "value",
+    "reading": "value",
+    "读数": "value",
+    "数值": "value",
+    "unit": "unit",
+    "单位": "unit",
+}
+
+FORMATS = ("csv", "xlsx", "parquet")
+
+# The frame every reader returns: ``row`` is the row number a user sees in the file
+# (header = row 1 for CSV and Excel; 0-based record index + 1 for Parquet).
+LONG_SCHEMA = {
+    "row": pl.Int64,
+    "meter": pl.String,
+    "ts": pl.Int64,
+    "ts_raw": pl.String,
+    "value": pl.Float64,
+    "value_raw": pl.String,
+    "unit": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A parsed file: the long frame and what was detected about it."""
+
+    frame: pl.DataFrame
+    layout: str  # "long" or "wide"
+    file_format: str
+
+
+def detect_format(name: str) -> str:
+    """Return ``csv``, ``xlsx`` or ``parquet`` from a file name.
+
+    Raises
+    ------
+    IngestError
+        For any other extension.
+    """
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in ("csv", "txt"):
+        return "csv"
+    if suffix in ("xlsx", "xlsm"):
+        return "xlsx"
+    if suffix in ("parquet", "pq"):
+        return "parquet"
+    raise IngestError(f"{name}: unsupported file type {suffix!r}; use one of {', '.join(FORMATS)}")
+
+
+def _read_raw(data: bytes, file_format: str, name: str) -> pl.DataFrame:
+    try:
+        if file_format == "csv":
+            text = data.decode("utf-8-sig")
+            return pl.read_csv(io.StringIO(text), infer_schema=False)
+        if file_format == "xlsx":
+            return pl.read_excel(io.BytesIO(data), engine="calamine")
+        return pl.read_parquet(io.BytesIO(data))
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except Exception as exc:  # every parser failure becomes one clear message
+        raise IngestError(f"{name}: cannot be read as {file_format}: {exc}") from exc
+
+
+def _canonical_columns(df: pl.DataFrame) -> pl.DataFrame:
+    rename = {
+        c: COLUMN_MAP[c.strip().lower()] for c in df.columns if c.strip().lower() in COLUMN_MAP
+    }
+    return df.rename(rename)
+
+
+def parse_timestamps(raw: pl.Expr, timezone: str) -> pl.Expr:
+    """Turn timestamps (text or datetime) into integer epoch seconds, UTC.
+
+    Text without a zone is local time in ``timezone`` (Asia/Shanghai by default); text with an
+    offset (``+08:00``, ``Z``) is honoured.  Unparseable text becomes null, for the caller to
+    reject with the row number.
+    """
+    text = (
+        raw.str.strip_chars()
+        .str.replace_all("/", "-")
+        .str.replace("T", " ")
+        .str.replace(r"Z$", "+00:00")
+        .str.replace(r"(\d{2}:\d{2}:\d{2})\.\d+", "$1")
+    )
+    with_seconds = pl.when(text.str.contains(r"^\S+ \d{1,2}:\d{2}(?:[+-]|$)")).then(
+        text.str.replace(r"^(\S+ \d{1,2}:\d{2})", "$1:00")
+    )
+    text = with_seconds.otherwise(text)
+    aware = text.str.contains(r"[+-]\d{2}:?\d{2}$")
+    parsed_aware = text.str.to_datetime("%Y-%m-%d %H:%M:%S%z", strict=False, time_zone="UTC")
+    parsed_naive = (
+        text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False)
+        .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+    )
+    return pl.when(aware).then(parsed_aware).otherwise(parsed_naive).dt.epoch("s")
+
+
+def _ts_column(df: pl.DataFrame, timezone: str) -> tuple[pl.Expr, pl.Expr]:
+    dtype = df.schema["ts"]
+    if isinstance(dtype, pl.Datetime):
+        col = pl.col("ts")
+        if dtype.time_zone is None:
+            col = col.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        return col.dt.epoch("s"), pl.col("ts").cast(pl.String)
+    if isinstance(dtype, pl.Date):
+        return _ts_column(df.with_columns(pl.col("ts").cast(pl.Datetime("us"))), timezone)
+    raw = pl.col("ts").cast(pl.String)
+    return parse_timestamps(raw, timezone), raw
+
+
+def _to_long(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, str]:
+    cols = set(df.columns)
+    if {"meter", "ts", "value"} <= cols:
+        keep = ["row", "meter", "ts", "value"] + (["unit"] if "unit" in cols else [])
+        return df.select(keep), "long"
+    if "ts" not in cols:
+        first = df.columns[1] if len(df.columns) > 1 else None
+        if first is None:
+            raise IngestError(f"{name}: no columns found")
+        df = df.rename({first: "ts"})
+    meters = [c for c in df.columns if c not in ("row", "ts")]
+    if not meters:
+        raise IngestError(
+            f"{name}: neither long format (meter, timestamp, value) nor wide format "
+            "(timestamp, one column per meter)"
+        )
+    long = df.with_columns(pl.col(meters).cast(pl.String)).unpivot(
+        index=["row", "ts"], on=meters, variable_name="meter", value_name="value"
+    )
+    return long.filter(pl.col("value").is_not_null() & (pl.col("value") != "")), "wide"
+
+
+def read_interval_file(data: bytes, name: str, timezone: str = "Asia/Shanghai") -> ParsedFile:
+    """Parse a CSV, Excel or Parquet file of interval data into the long frame.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes (size-limited by the caller).
+    name : str
+        The file name, used for the format and in every message.
+    timezone : str
+        Zone of timestamps written without one.
+
+    Raises
+    ------
+    IngestError
+        If the file cannot be parsed at all; nothing is written in that case.
+    """
+    file_format = detect_format(name)
+    df = _read_raw(data, file_format, name)
+    if df.height == 0:
+        raise IngestError(f"{name}: the file holds no data rows")
+    first_row = 2 if file_format in ("csv", "xlsx") else 1
+    df = (
+        _canonical_columns(df)
+        .with_row_index("row", offset=first_row)
+        .with_columns(pl.col("row").cast(pl.Int64))
+    )
+    long, layout = _to_long(df, name)
+    ts_expr, ts_raw = _ts_column(long, timezone)
+    value_raw = pl.col("value").cast(pl.String)
+    long = long.with_columns(
+        ts=ts_expr,
+        ts_raw=ts_raw,
+        value=value_raw.str.strip_chars().cast(pl.Float64, strict=False),
+        value_raw=value_raw,
+        meter=pl.col("meter").cast(pl.String).str.strip_chars(),
+        unit=pl.col("unit").cast(pl.String) if "unit" in long.columns else pl.lit(None, pl.String),
+    )
+    return ParsedFile(long.select(list(LONG_SCHEMA)).cast(LONG_SCHEMA), layout, file_format)  # type: ignore[arg-type]

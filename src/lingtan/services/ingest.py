@@ -1,0 +1,271 @@
+"""Import interval data: parse, check, convert registers, merge, quarantine — in one transaction.
+
+A file that cannot be parsed at all raises :class:`~lingtan.errors.IngestError` before anything is
+written.  Otherwise every row ends up accepted (new), unchanged, revised or rejected (kept in the
+quarantine table with file, row, field and reason).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from lingtan.errors import TenantAccessError, ValidationError
+from lingtan.ingest.files import LONG_SCHEMA, parse_timestamps, read_interval_file
+from lingtan.ingest.validate import check_rows, registers_to_intervals
+from lingtan.services.principal import Principal, can_write_readings, meter_scope
+from lingtan.store.models import ImportBatch, Meter, Park, QuarantinedRow
+from lingtan.store.readings import merge_readings, merge_registers, prior_registers
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class ImportSummary:
+    """What an import did."""
+
+    batch_id: int
+    source: str
+    layout: str
+    accepted: int = 0
+    unchanged: int = 0
+    revised: int = 0
+    rejected: int = 0
+    flagged: int = 0
+    rejections: list[dict[str, object]] = field(default_factory=list)
+
+    def as_dict(self, max_rejections: int = 100) -> dict[str, object]:
+        """Return the summary as plain data, with at most ``max_rejections`` rejected rows."""
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "layout": self.layout,
+            "accepted": self.accepted,
+            "unchanged": self.unchanged,
+            "revised": self.revised,
+            "rejected": self.rejected,
+            "flagged": self.flagged,
+            "rejections": self.rejections[:max_rejections],
+        }
+
+
+def _writable_meters(session: Session, p: Principal, park: Park) -> pl.DataFrame:
+    rows = session.execute(
+        select(
+            Meter.code,
+            Meter.id,
+            Meter.enterprise_id,
+            Meter.interval_s,
+            Meter.cumulative,
+            Meter.unit,
+            Meter.role,
+            Meter.register_max,
+        ).where(Meter.park_id == park.id, meter_scope(p))
+    ).all()
+    schema = {
+        "meter": pl.String,
+        "meter_id": pl.Int64,
+        "enterprise_id": pl.Int64,
+        "interval_s": pl.Int64,
+        "cumulative": pl.Boolean,
+        "unit": pl.String,
+        "role": pl.String,
+        "register_max": pl.Float64,
+    }
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _noop(stage: str, fraction: float) -> None:
+    return None
+
+
+def import_frame(
+    session: Session,
+    p: Principal,
+    park: Park,
+    frame: pl.DataFrame,
+    source: str,
+    file_format: str,
+    layout: str = "long",
+    stamps: str = "start",
+    now_s: int | None = None,
+    progress: Progress = _noop,
+) -> ImportSummary:
+    """Check and store a long frame (see :data:`lingtan.ingest.files.LONG_SCHEMA`)."""
+    if not can_write_readings(p) or (not p.is_admin and p.park_id != park.id):
+        raise TenantAccessError(
+            f"{p.username or p.role.value} may not write readings in park {park.code!r}"
+        )
+    now_s = int(time.time()) if now_s is None else now_s
+    meters = _writable_meters(session, p, park)
+    progress("check", 0.1)
+    checked = check_rows(frame, meters, now_s, stamps)
+    touched = set(
+        meters.join(
+            pl.concat(
+                [checked.intervals.select("meter_id"), checked.registers.select("meter_id")]
+            ).unique(),
+            on="meter_id",
+        )["enterprise_id"].to_list()
+    )
+    batch_enterprise = (
+        p.enterprise_id
+        if p.enterprise_id is not None
+        else (touched.pop() if len(touched) == 1 else None)
+    )
+    batch = ImportBatch(
+        park_id=park.id,
+        enterprise_id=batch_enterprise,
+        user_id=p.user_id,
+        source=source[:300],
+        file_format=file_format,
+        stamps=stamps,
+    )
+    session.add(batch)
+    session.flush()
+    conn = session.connection()
+    intervals = checked.intervals
+    flagged = 0
+    if checked.registers.height:
+        prior = prior_registers(conn, checked.registers)
+        from_registers = registers_to_intervals(checked.registers, prior, meters)
+        flagged = from_registers.filter(pl.col("quality") >= 3).height
+        merge_registers(conn, checked.registers, batch.id)
+        intervals = pl.concat([intervals, from_registers])
+    progress("merge", 0.3)
+    counts = merge_readings(
+        conn, intervals.select("meter_id", "ts", "value", "quality"), batch.id, p.user_id
+    )
+    progress("quarantine", 0.9)
+    rejected = checked.rejected.join(
+        meters.select("meter", "enterprise_id"), on="meter", how="left"
+    ).with_columns(pl.col("enterprise_id").fill_null(pl.lit(batch_enterprise, pl.Int64)))
+    if rejected.height:
+        session.execute(
+            insert(QuarantinedRow),
+            [
+                {
+                    "batch_id": batch.id,
+                    "park_id": park.id,
+                    "enterprise_id": r["enterprise_id"],
+                    "source": source[:300],
+                    "row": r["row"],
+                    "field": r["field"],
+                    "reason": r["reason"],
+                    "raw": r["raw"],
+                }
+                for r in rejected.iter_rows(named=True)
+            ],
+        )
+    batch.accepted, batch.revised = counts.inserted, counts.revised
+    batch.unchanged = counts.unchanged + checked.duplicates
+    batch.rejected, batch.flagged = rejected.height, flagged
+    session.flush()
+    progress("done", 1.0)
+    return ImportSummary(
+        batch_id=batch.id,
+        source=source,
+        layout=layout,
+        accepted=batch.accepted,
+        unchanged=batch.unchanged,
+        revised=batch.revised,
+        rejected=batch.rejected,
+        flagged=flagged,
+        rejections=[
+            {k: r[k] for k in ("row", "meter", "field", "reason")}
+            for r in rejected.iter_rows(named=True)
+        ],
+    )
+
+
+def import_file(
+    session: Session,
+    p: Principal,
+    park: Park,
+    data: bytes,
+    name: str,
+    stamps: str = "start",
+    max_bytes: int | None = None,
+    progress: Progress = _noop,
+) -> ImportSummary:
+    """Parse a CSV, Excel or Parquet file and import it (see :func:`import_frame`)."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ValidationError(
+            f"{name}: {len(data)} bytes exceeds the upload limit of {max_bytes} bytes"
+        )
+    parsed = read_interval_file(data, name, park.timezone)
+    progress("parsed", 0.05)
+    return import_frame(
+        session,
+        p,
+        park,
+        parsed.frame,
+        name,
+        parsed.file_format,
+        parsed.layout,
+        stamps,
+        progress=progress,
+    )
+
+
+def records_frame(records: list[dict[str, object]], timezone: str) -> pl.DataFrame:
+    """Turn posted records ``{meter, ts, value, unit?}`` into the long frame; row = 1-based index."""
+    raw = pl.DataFrame(
+        {
+            "row": list(range(1, len(records) + 1)),
+            "meter": [str(r.get("meter", "")) for r in records],
+            "ts_raw": [str(r.get("ts", "")) for r in records],
+            "value_raw": ["" if r.get("value") is None else str(r.get("value")) for r in records],
+            "unit": [None if r.get("unit") is None else str(r.get("unit")) for r in records],
+        },
+        schema={
+            "row": pl.Int64,
+            "meter": pl.String,
+            "ts_raw": pl.String,
+            "value_raw": pl.String,
+            "unit": pl.String,
+        },
+    )
+    return (
+        raw.with_columns(
+            ts=parse_timestamps(pl.col("ts_raw"), timezone),
+            value=pl.col("value_raw").str.strip_chars().cast(pl.Float64, strict=False),
+        )
+        .select(list(LONG_SCHEMA))
+        .cast(LONG_SCHEMA)
+    )  # type: ignore[arg-type]
+
+
+def list_batches(
+    session: Session, p: Principal, park_id: int, enterprise_id: int | None = None
+) -> list[ImportBatch]:
+    """Return the import history visible to the caller, newest first."""
+    stmt = select(ImportBatch).where(ImportBatch.park_id == park_id).order_by(ImportBatch.id.desc())
+    if p.enterprise_id is not None and not p.is_admin:
+        stmt = stmt.where(ImportBatch.enterprise_id == p.enterprise_id)
+    elif enterprise_id is not None:
+        stmt = stmt.where(ImportBatch.enterprise_id == enterprise_id)
+    if not p.is_admin and p.park_id != park_id:
+        return []
+    return list(session.scalars(stmt.limit(200)))
+
+
+def list_quarantine(
+    session: Session, p: Principal, park_id: int, batch_id: int | None = None, limit: int = 500
+) -> list[QuarantinedRow]:
+    """Return rejected rows visible to the caller (an enterprise user sees only its own)."""
+    if not p.is_admin and p.park_id != park_id:
+        return []
+    stmt = (
+        select(QuarantinedRow).where(QuarantinedRow.park_id == park_id).order_by(QuarantinedRow.id)
+    )
+    if p.enterprise_id is not None and not p.is_admin:
+        stmt = stmt.where(QuarantinedRow.enterprise_id == p.enterprise_id)
+    if batch_id is not None:
+        stmt = stmt.where(QuarantinedRow.batch_id == batch_id)
+    return list(session.scalars(stmt.limit(limit)))

@@ -1,0 +1,248 @@
+"""Describe a park: enterprises, sites and meters; list them within the caller's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lingtan.domain import Carrier, MeterRole
+from lingtan.errors import ConflictError, NotFoundError, ValidationError
+from lingtan.services.principal import (
+    Principal,
+    enterprise_scope,
+    meter_scope,
+    require_admin,
+    require_manager,
+)
+from lingtan.store.models import Enterprise, Meter, Park, Site
+from lingtan.units import UNITS, normalise_unit
+from lingtan.uscc import validate_uscc
+
+# Dimension a carrier's meter unit must have.
+CARRIER_DIMENSION = {
+    Carrier.ELECTRICITY: "energy",
+    Carrier.HEAT: "energy",
+    Carrier.NATURAL_GAS: "volume",
+    Carrier.WATER: "volume",
+    Carrier.STEAM: "mass",
+    Carrier.DIESEL: "mass",
+    Carrier.GASOLINE: "mass",
+    Carrier.RAW_COAL: "mass",
+    Carrier.COKE: "mass",
+    Carrier.LPG: "mass",
+    Carrier.FUEL_OIL: "mass",
+}
+
+
+@dataclass(frozen=True)
+class ParkSpec:
+    """Attributes of a park."""
+
+    code: str
+    name: str
+    province: str
+    name_en: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    altitude_m: float | None = None
+    timezone: str = "Asia/Shanghai"
+    grid_bus: str | None = None
+
+
+@dataclass(frozen=True)
+class EnterpriseSpec:
+    """Attributes of an enterprise."""
+
+    code: str
+    name: str
+    uscc: str
+    industry_code: str
+    name_en: str = ""
+    key_emitter: bool = False
+
+
+@dataclass(frozen=True)
+class MeterSpec:
+    """Attributes of a meter (see :class:`lingtan.store.models.Meter`)."""
+
+    code: str
+    enterprise_code: str
+    carrier: str
+    role: str
+    unit: str
+    name: str = ""
+    site_code: str | None = None
+    interval_min: int = 15
+    cumulative: bool = False
+    parent_code: str | None = None
+    register_max: float | None = None
+
+
+def create_park(session: Session, spec: ParkSpec, by: Principal | None = None) -> Park:
+    """Create a park (platform admin, or the local command line when ``by`` is None)."""
+    if by is not None:
+        require_admin(by)
+    if session.scalar(select(Park.id).where(Park.code == spec.code)) is not None:
+        raise ConflictError(f"park {spec.code!r} exists")
+    park = Park(**spec.__dict__)
+    session.add(park)
+    session.flush()
+    return park
+
+
+def get_park(session: Session, code: str) -> Park:
+    """Return the park with this code."""
+    park = session.scalar(select(Park).where(Park.code == code))
+    if park is None:
+        raise NotFoundError(f"park {code!r} does not exist")
+    return park
+
+
+def create_enterprise(
+    session: Session, park: Park, spec: EnterpriseSpec, by: Principal | None = None
+) -> Enterprise:
+    """Create an enterprise after checking its unified social credit code (GB 32100-2015)."""
+    if by is not None:
+        require_manager(by, park.id)
+    uscc = validate_uscc(spec.uscc)
+    if not spec.industry_code.strip():
+        raise ValidationError(f"enterprise {spec.code!r}: industry_code is empty")
+    if session.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc)) is not None:
+        raise ConflictError(f"an enterprise with unified social credit code {uscc} exists")
+    ent = Enterprise(park_id=park.id, **{**spec.__dict__, "uscc": uscc})
+    session.add(ent)
+    session.flush()
+    return ent
+
+
+def create_site(session: Session, enterprise: Enterprise, code: str, name: str) -> Site:
+    """Create a site of an enterprise."""
+    site = Site(enterprise_id=enterprise.id, code=code, name=name)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def _check_meter(spec: MeterSpec) -> tuple[Carrier, MeterRole, str]:
+    where = f"meter {spec.code!r}"
+    try:
+        carrier = Carrier(spec.carrier)
+    except ValueError as exc:
+        raise ValidationError(
+            f"{where}: unknown carrier {spec.carrier!r}; one of {', '.join(Carrier)}"
+        ) from exc
+    try:
+        role = MeterRole(spec.role)
+    except ValueError as exc:
+        raise ValidationError(
+            f"{where}: unknown role {spec.role!r}; one of {', '.join(MeterRole)}"
+        ) from exc
+    unit = normalise_unit(spec.unit)
+    if UNITS[unit][0] != CARRIER_DIMENSION[carrier]:
+        raise ValidationError(f"{where}: unit {unit!r} does not measure {carrier.value}")
+    if spec.interval_min <= 0 or (1440 % spec.interval_min and spec.interval_min % 1440):
+        raise ValidationError(f"{where}: interval {spec.interval_min} min does not divide a day")
+    return carrier, role, unit
+
+
+def create_meter(
+    session: Session, park: Park, spec: MeterSpec, by: Principal | None = None
+) -> Meter:
+    """Create a meter in an enterprise of the park; its parent must be in the same enterprise."""
+    if by is not None:
+        require_manager(by, park.id)
+    carrier, role, unit = _check_meter(spec)
+    ent = session.scalar(
+        select(Enterprise).where(
+            Enterprise.park_id == park.id, Enterprise.code == spec.enterprise_code
+        )
+    )
+    if ent is None:
+        raise NotFoundError(
+            f"meter {spec.code!r}: enterprise {spec.enterprise_code!r} is not in park {park.code!r}"
+        )
+    site_id = parent_id = None
+    if spec.site_code:
+        site = session.scalar(
+            select(Site).where(Site.enterprise_id == ent.id, Site.code == spec.site_code)
+        )
+        if site is None:
+            raise NotFoundError(
+                f"meter {spec.code!r}: site {spec.site_code!r} is not a site of {ent.code!r}"
+            )
+        site_id = site.id
+    if spec.parent_code:
+        parent = session.scalar(
+            select(Meter).where(Meter.enterprise_id == ent.id, Meter.code == spec.parent_code)
+        )
+        if parent is None:
+            raise NotFoundError(
+                f"meter {spec.code!r}: parent {spec.parent_code!r} is not a meter of {ent.code!r}"
+            )
+        parent_id = parent.id
+    if (
+        session.scalar(select(Meter.id).where(Meter.park_id == park.id, Meter.code == spec.code))
+        is not None
+    ):
+        raise ConflictError(f"meter {spec.code!r} exists in park {park.code!r}")
+    meter = Meter(
+        park_id=park.id,
+        enterprise_id=ent.id,
+        site_id=site_id,
+        parent_id=parent_id,
+        code=spec.code,
+        name=spec.name,
+        carrier=carrier.value,
+        role=role.value,
+        unit=unit,
+        interval_s=spec.interval_min * 60,
+        cumulative=spec.cumulative,
+        register_max=spec.register_max,
+    )
+    session.add(meter)
+    session.flush()
+    return meter
+
+
+def list_parks(session: Session, p: Principal) -> list[Park]:
+    """Return the parks the caller belongs to (every park for an admin)."""
+    stmt = select(Park).order_by(Park.code)
+    if not p.is_admin:
+        stmt = stmt.where(Park.id == p.park_id)
+    return list(session.scalars(stmt))
+
+
+def list_enterprises(
+    session: Session, p: Principal, park_id: int | None = None
+) -> list[Enterprise]:
+    """Return the enterprises visible to the caller, optionally of one park."""
+    stmt = (
+        select(Enterprise).where(enterprise_scope(p)).order_by(Enterprise.park_id, Enterprise.code)
+    )
+    if park_id is not None:
+        stmt = stmt.where(Enterprise.park_id == park_id)
+    return list(session.scalars(stmt))
+
+
+def get_enterprise(session: Session, p: Principal, enterprise_id: int) -> Enterprise:
+    """Return one enterprise if visible to the caller (else not found, revealing nothing)."""
+    ent = session.scalar(
+        select(Enterprise).where(Enterprise.id == enterprise_id, enterprise_scope(p))
+    )
+    if ent is None:
+        raise NotFoundError(f"enterprise {enterprise_id} not found")
+    return ent
+
+
+def list_meters(
+    session: Session, p: Principal, enterprise_id: int | None = None, park_id: int | None = None
+) -> list[Meter]:
+    """Return the meters visible to the caller, optionally of one enterprise or park."""
+    stmt = select(Meter).where(meter_scope(p)).order_by(Meter.enterprise_id, Meter.code)
+    if enterprise_id is not None:
+        stmt = stmt.where(Meter.enterprise_id == enterprise_id)
+    if park_id is not None:
+        stmt = stmt.where(Meter.park_id == park_id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,218 @@
+"""Database models (SQLAlchemy 2 typed ORM).
+
+Times of readings are stored as integer seconds since the Unix epoch, UTC, interval start
+(``ts``); the same representation works unchanged on SQLite and PostgreSQL and keeps the bulk
+ingest path free of per-row timestamp conversion.  Event times (``created_at``) are
+timezone-aware datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Lingtan table."""
+
+
+class Park(Base):
+    """An industrial park run by one management committee."""
+
+    __tablename__ = "park"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    province: Mapped[str] = mapped_column(String(16))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    altitude_m: Mapped[float | None] = mapped_column(Float)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    grid_bus: Mapped[str | None] = mapped_column(String(100))
+    enterprises: Mapped[list[Enterprise]] = relationship(back_populates="park")
+
+
+class Enterprise(Base):
+    """An enterprise in a park, identified by its unified social credit code."""
+
+    __tablename__ = "enterprise"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    industry_code: Mapped[str] = mapped_column(String(8))
+    key_emitter: Mapped[bool] = mapped_column(Boolean, default=False)
+    park: Mapped[Park] = relationship(back_populates="enterprises")
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+
+
+class Site(Base):
+    """A physical site (plant, building) of an enterprise."""
+
+    __tablename__ = "site"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("enterprise_id", "code"),)
+
+
+class Meter(Base):
+    """A meter: what it measures (carrier, role, unit) and how it reports (interval, register)."""
+
+    __tablename__ = "meter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    carrier: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    interval_s: Mapped[int] = mapped_column(Integer, default=900)
+    cumulative: Mapped[bool] = mapped_column(Boolean, default=False)
+    register_max: Mapped[float | None] = mapped_column(Float)
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+
+
+class ImportBatch(Base):
+    """One ingest: a file, an API post or a gateway message batch, with its summary."""
+
+    __tablename__ = "import_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    source: Mapped[str] = mapped_column(String(300))
+    file_format: Mapped[str] = mapped_column(String(16))
+    stamps: Mapped[str] = mapped_column(String(8), default="start")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    revised: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="done")
+
+
+class Reading(Base):
+    """An interval value of a meter, keyed by (meter, interval start)."""
+
+    __tablename__ = "reading"
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    quality: Mapped[int] = mapped_column(SmallInteger, default=0)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class RegisterReading(Base):
+    """A cumulative register value as read at an instant (the end of an interval)."""
+
+    __tablename__ = "register_reading"
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReadingHourly(Base):
+    """Hourly roll-up per meter, rewritten for every hour an ingest touches."""
+
+    __tablename__ = "reading_hourly"
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    present: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[int] = mapped_column(Integer)
+
+
+class ReadingRevision(Base):
+    """A changed value: the old and the new one, which batch and who changed it."""
+
+    __tablename__ = "reading_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"))
+    ts: Mapped[int] = mapped_column(BigInteger)
+    old_value: Mapped[float] = mapped_column(Float)
+    new_value: Mapped[float] = mapped_column(Float)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (Index("ix_revision_meter_ts", "meter_id", "ts"),)
+
+
+class QuarantinedRow(Base):
+    """A rejected input row, kept with the row, field and reason."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    source: Mapped[str] = mapped_column(String(300))
+    row: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """A person who logs in; role and scope decide what they can see."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("park.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiKey(Base):
+    """A device or integration key that may write readings for its meters only."""
+
+    __tablename__ = "api_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiKeyMeter(Base):
+    """A meter an API key may write."""
+
+    __tablename__ = "api_key_meter"
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id"), primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
