@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from lingtan.store.models import Base
 from lingtan.store.session import get_engine, get_sessionmaker, migrate
 
-PG_ADMIN_URL = os.environ.get("LINGTAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "LINGTAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(scope="session")

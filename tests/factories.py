@@ -8,7 +8,14 @@ from sqlalchemy.orm import Session
 
 from lingtan.domain import UserRole
 from lingtan.services.accounts import NewUser, create_user
-from lingtan.services.parks import EnterpriseSpec, MeterSpec, ParkSpec, create_enterprise, create_meter, create_park
+from lingtan.services.parks import (
+    EnterpriseSpec,
+    MeterSpec,
+    ParkSpec,
+    create_enterprise,
+    create_meter,
+    create_park,
+)
 from lingtan.store.models import Enterprise, Park
 
 # Valid unified social credit codes (check characters computed by hand with GB 32100-2015
@@ -27,14 +34,22 @@ class SmallPark:
 
 def small_park(session: Session, code: str = "P1") -> SmallPark:
     """Park P1 with enterprises A and B, each with a grid import meter, A with gas and PV."""
-    park = create_park(session, ParkSpec(code=code, name="测试园区", province="CN-YN", name_en="Test park"))
+    park = create_park(
+        session, ParkSpec(code=code, name="测试园区", province="CN-YN", name_en="Test park")
+    )
     a = create_enterprise(session, park, EnterpriseSpec("A", "甲公司", USCC_A, "C3841", "A Co."))
-    b = create_enterprise(session, park, EnterpriseSpec("B", "乙公司", USCC_B, "C3216", "B Co.", key_emitter=True))
+    b = create_enterprise(
+        session, park, EnterpriseSpec("B", "乙公司", USCC_B, "C3216", "B Co.", key_emitter=True)
+    )
     create_meter(session, park, MeterSpec("A-IMP", "A", "electricity", "grid_import", "kWh"))
     create_meter(session, park, MeterSpec("A-PV", "A", "electricity", "onsite_generation", "kWh"))
     create_meter(session, park, MeterSpec("A-EXP", "A", "electricity", "grid_export", "kWh"))
-    create_meter(session, park, MeterSpec("A-L1", "A", "electricity", "submeter", "kWh", parent_code="A-IMP"))
-    create_meter(session, park, MeterSpec("A-GAS", "A", "natural_gas", "purchase", "m3", cumulative=True))
+    create_meter(
+        session, park, MeterSpec("A-L1", "A", "electricity", "submeter", "kWh", parent_code="A-IMP")
+    )
+    create_meter(
+        session, park, MeterSpec("A-GAS", "A", "natural_gas", "purchase", "m3", cumulative=True)
+    )
     create_meter(session, park, MeterSpec("B-IMP", "B", "electricity", "grid_import", "kWh"))
     session.flush()
     return SmallPark(park, a, b)

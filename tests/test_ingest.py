@@ -9,14 +9,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from factories import small_park
 from lingtan.domain import UserRole
 from lingtan.errors import IngestError, TenantAccessError
 from lingtan.ingest.files import read_interval_file
 from lingtan.services.ingest import import_file, import_frame
 from lingtan.services.principal import Principal
-from lingtan.store.models import ImportBatch, QuarantinedRow, Reading, ReadingHourly, ReadingRevision
-
-from factories import small_park
+from lingtan.store.models import (
+    ImportBatch,
+    QuarantinedRow,
+    Reading,
+    ReadingHourly,
+    ReadingRevision,
+)
 
 ADMIN = Principal(role=UserRole.ADMIN, username="t")
 # 2025-01-01 08:00 in Asia/Shanghai is 2025-01-01 00:00 UTC = 1735689600 s.
@@ -39,9 +44,18 @@ B-IMP,2025-01-01 08:00,100
 """)
 
 
-def _imp(session: Session, park, data: bytes, name: str = "a.csv", stamps: str = "start", p: Principal = ADMIN):
+def _imp(
+    session: Session,
+    park,
+    data: bytes,
+    name: str = "a.csv",
+    stamps: str = "start",
+    p: Principal = ADMIN,
+):
     parsed = read_interval_file(data, name)
-    return import_frame(session, p, park, parsed.frame, name, parsed.file_format, parsed.layout, stamps, now_s=NOW)
+    return import_frame(
+        session, p, park, parsed.frame, name, parsed.file_format, parsed.layout, stamps, now_s=NOW
+    )
 
 
 def test_import_rolls_up_by_hour_and_is_idempotent(session: Session) -> None:
@@ -49,7 +63,9 @@ def test_import_rolls_up_by_hour_and_is_idempotent(session: Session) -> None:
     s = _imp(session, sp.park, GOOD)
     assert (s.accepted, s.unchanged, s.revised, s.rejected) == (6, 0, 0, 0)
     hourly = dict(
-        session.execute(select(ReadingHourly.hour, ReadingHourly.value).where(ReadingHourly.meter_id == 1)).all()
+        session.execute(
+            select(ReadingHourly.hour, ReadingHourly.value).where(ReadingHourly.meter_id == 1)
+        ).all()
     )
     # Hand sums: 08:00-09:00 local = 10 + 12.5 + 7.5 + 10 = 40 kWh; 09:00 hour = 4 kWh (1 of 4 present).
     assert hourly == {T0: pytest.approx(40.0), T0 + 3600: pytest.approx(4.0)}
@@ -63,11 +79,22 @@ def test_import_rolls_up_by_hour_and_is_idempotent(session: Session) -> None:
 def test_changed_value_records_a_revision(session: Session) -> None:
     sp = small_park(session)
     _imp(session, sp.park, GOOD)
-    s = _imp(session, sp.park, csv("meter,timestamp,value\nA-IMP,2025-01-01 08:15,13.5\nA-IMP,2025-01-01 08:30,7.5"))
+    s = _imp(
+        session,
+        sp.park,
+        csv("meter,timestamp,value\nA-IMP,2025-01-01 08:15,13.5\nA-IMP,2025-01-01 08:30,7.5"),
+    )
     assert (s.accepted, s.unchanged, s.revised) == (0, 1, 1)
     rev = session.scalars(select(ReadingRevision)).one()
-    assert (rev.ts, rev.old_value, rev.new_value, rev.batch_id) == (T0 + 900, 12.5, 13.5, s.batch_id)
-    total = session.scalar(select(ReadingHourly.value).where(ReadingHourly.meter_id == 1, ReadingHourly.hour == T0))
+    assert (rev.ts, rev.old_value, rev.new_value, rev.batch_id) == (
+        T0 + 900,
+        12.5,
+        13.5,
+        s.batch_id,
+    )
+    total = session.scalar(
+        select(ReadingHourly.value).where(ReadingHourly.meter_id == 1, ReadingHourly.hour == T0)
+    )
     assert total == pytest.approx(41.0)  # 10 + 13.5 + 7.5 + 10
 
 
@@ -98,7 +125,9 @@ A-IMP,2025-01-01 09:00,2,MWh
     assert reasons[10] == ("timestamp", "cannot parse timestamp 'yesterday'")
     assert (s.accepted, s.rejected) == (1, 9)
     # 2 MWh arrive as 2000 kWh in the meter's unit.
-    assert session.scalar(select(Reading.value).where(Reading.ts == T0 + 3600)) == pytest.approx(2000.0)
+    assert session.scalar(select(Reading.value).where(Reading.ts == T0 + 3600)) == pytest.approx(
+        2000.0
+    )
     kept = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.row)).all()
     assert [q.row for q in kept] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert kept[0].raw == "X-99,2025-01-01 08:00,1"
@@ -114,24 +143,36 @@ def test_unparseable_file_writes_nothing(session: Session) -> None:
 def test_cumulative_register_rollover_and_gap(session: Session) -> None:
     sp = small_park(session)
     # Register read at interval ends. 100 -> 110 -> 125 (gap of 2 intervals) -> 145 -> 5 (replaced).
-    s = _imp(session, sp.park, csv("""
+    s = _imp(
+        session,
+        sp.park,
+        csv("""
 meter,timestamp,value
 A-GAS,2025-01-01 08:00,100
 A-GAS,2025-01-01 08:15,110
 A-GAS,2025-01-01 08:45,125
 A-GAS,2025-01-01 09:00,145
 A-GAS,2025-01-01 09:15,5
-"""))
-    rows = session.execute(select(Reading.ts, Reading.value, Reading.quality).order_by(Reading.ts)).all()
+"""),
+    )
+    rows = session.execute(
+        select(Reading.ts, Reading.value, Reading.quality).order_by(Reading.ts)
+    ).all()
     # [08:00,08:15) = 10; 08:15-08:45 spread 15 over two intervals = 7.5 each (quality 2);
     # [08:45,09:00) = 20; [09:00,09:15) = 5 from a new register starting at zero (quality 3).
     assert [(r.ts - T0, r.value, r.quality) for r in rows] == [
-        (0, 10.0, 0), (900, 7.5, 2), (1800, 7.5, 2), (2700, 20.0, 0), (3600, 5.0, 3)
+        (0, 10.0, 0),
+        (900, 7.5, 2),
+        (1800, 7.5, 2),
+        (2700, 20.0, 0),
+        (3600, 5.0, 3),
     ]
     assert s.flagged == 1
     # A later file continues from the stored register: 5 -> 9 is 4 m3.
     _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS,2025-01-01 09:30,9"))
-    assert session.scalar(select(Reading.value).where(Reading.ts == T0 + 4500)) == pytest.approx(4.0)
+    assert session.scalar(select(Reading.value).where(Reading.ts == T0 + 4500)) == pytest.approx(
+        4.0
+    )
 
 
 def test_end_stamped_source_is_stored_as_interval_start(session: Session) -> None:
@@ -142,13 +183,23 @@ def test_end_stamped_source_is_stored_as_interval_start(session: Session) -> Non
 
 def test_wide_xlsx_and_parquet_give_the_same_rows(session: Session) -> None:
     sp = small_park(session)
-    wide = pl.DataFrame({"时间": ["2025-01-01 08:00", "2025-01-01 08:15"], "A-IMP": [1.0, 2.0], "B-IMP": [3.0, None]})
+    wide = pl.DataFrame(
+        {
+            "时间": ["2025-01-01 08:00", "2025-01-01 08:15"],
+            "A-IMP": [1.0, 2.0],
+            "B-IMP": [3.0, None],
+        }
+    )
     buf = io.BytesIO()
     wide.write_excel(buf)
     s = _imp(session, sp.park, buf.getvalue(), "w.xlsx")
     assert (s.layout, s.accepted) == ("wide", 3)
     long = pl.DataFrame(
-        {"meter": ["A-IMP", "A-IMP", "B-IMP"], "timestamp": ["2025-01-01 08:00", "2025-01-01 08:15", "2025-01-01 08:00"], "value": [1.0, 2.0, 3.0]}
+        {
+            "meter": ["A-IMP", "A-IMP", "B-IMP"],
+            "timestamp": ["2025-01-01 08:00", "2025-01-01 08:15", "2025-01-01 08:00"],
+            "value": [1.0, 2.0, 3.0],
+        }
     )
     pq = io.BytesIO()
     long.write_parquet(pq)
@@ -158,10 +209,18 @@ def test_wide_xlsx_and_parquet_give_the_same_rows(session: Session) -> None:
 
 def test_enterprise_user_cannot_write_other_enterprise_meters(session: Session) -> None:
     sp = small_park(session)
-    user_a = Principal(role=UserRole.ENTERPRISE_USER, user_id=None, username="a", park_id=sp.park.id, enterprise_id=sp.a.id)
+    user_a = Principal(
+        role=UserRole.ENTERPRISE_USER,
+        user_id=None,
+        username="a",
+        park_id=sp.park.id,
+        enterprise_id=sp.a.id,
+    )
     s = _imp(session, sp.park, GOOD, p=user_a)
     assert s.accepted == 5 and s.rejected == 1
     assert s.rejections[0]["meter"] == "B-IMP"
-    other = Principal(role=UserRole.ENTERPRISE_USER, username="x", park_id=sp.park.id + 100, enterprise_id=999)
+    other = Principal(
+        role=UserRole.ENTERPRISE_USER, username="x", park_id=sp.park.id + 100, enterprise_id=999
+    )
     with pytest.raises(TenantAccessError):
         _imp(session, sp.park, GOOD, p=other)

@@ -40,15 +40,17 @@ FORMATS = ("csv", "xlsx", "parquet")
 
 # The frame every reader returns: ``row`` is the row number a user sees in the file
 # (header = row 1 for CSV and Excel; 0-based record index + 1 for Parquet).
-LONG_SCHEMA = {
-    "row": pl.Int64,
-    "meter": pl.String,
-    "ts": pl.Int64,
-    "ts_raw": pl.String,
-    "value": pl.Float64,
-    "value_raw": pl.String,
-    "unit": pl.String,
-}
+LONG_SCHEMA = pl.Schema(
+    {
+        "row": pl.Int64,
+        "meter": pl.String,
+        "ts": pl.Int64,
+        "ts_raw": pl.String,
+        "value": pl.Float64,
+        "value_raw": pl.String,
+        "unit": pl.String,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -200,4 +202,4 @@ def read_interval_file(data: bytes, name: str, timezone: str = "Asia/Shanghai") 
         meter=pl.col("meter").cast(pl.String).str.strip_chars(),
         unit=pl.col("unit").cast(pl.String) if "unit" in long.columns else pl.lit(None, pl.String),
     )
-    return ParsedFile(long.select(list(LONG_SCHEMA)).cast(LONG_SCHEMA), layout, file_format)  # type: ignore[arg-type]
+    return ParsedFile(long.select(list(LONG_SCHEMA)).cast(LONG_SCHEMA), layout, file_format)

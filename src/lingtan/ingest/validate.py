@@ -21,13 +21,15 @@ QUALITY = {
     4: "register went backwards: rollover at the register maximum",
 }
 
-REJECT_SCHEMA = {
-    "row": pl.Int64,
-    "meter": pl.String,
-    "field": pl.String,
-    "reason": pl.String,
-    "raw": pl.String,
-}
+REJECT_SCHEMA = pl.Schema(
+    {
+        "row": pl.Int64,
+        "meter": pl.String,
+        "field": pl.String,
+        "reason": pl.String,
+        "raw": pl.String,
+    }
+)
 
 # Columns of the meter table the checks need.
 METER_COLUMNS = ("meter", "meter_id", "enterprise_id", "interval_s", "cumulative", "unit", "role")
@@ -61,13 +63,13 @@ def _reject(frame: pl.DataFrame, field: str, reason: pl.Expr) -> pl.DataFrame:
         pl.lit(field).alias("field"),
         reason.alias("reason"),
         _raw(frame).alias("raw"),
-    ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+    ).cast(REJECT_SCHEMA)
 
 
 def _unit_factors(frame: pl.DataFrame) -> pl.DataFrame:
     """Attach ``factor`` (null where the unit cannot be converted) and ``unit_error``."""
     pairs = frame.select("unit", "meter_unit").unique().filter(pl.col("unit").is_not_null())
-    rows = []
+    rows: list[tuple[str, str, float | None, str | None]] = []
     for unit, meter_unit in pairs.iter_rows():
         try:
             rows.append((unit, meter_unit, conversion_factor(unit, meter_unit), None))

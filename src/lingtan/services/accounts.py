@@ -77,7 +77,7 @@ def user_from_token(session: Session, token: str, secret: str, max_age_s: float)
     """Return the user a valid, unexpired token names."""
     try:
         data = URLSafeTimedSerializer(secret, salt="lingtan-session").loads(
-            token, max_age=max_age_s
+            token, max_age=int(max_age_s)
         )
     except SignatureExpired as exc:
         raise AuthenticationError("session expired, log in again") from exc
@@ -211,3 +211,13 @@ def principal_from_api_key(session: Session, secret: str) -> Principal:
         enterprise_id=key.enterprise_id,
         meter_ids=frozenset(meter_ids),
     )
+
+
+def list_users(session: Session, p: Principal) -> list[User]:
+    """Return the users the caller may see: all (admin), the park's (manager), else only itself."""
+    stmt = select(User).order_by(User.id)
+    if p.role == UserRole.ADMIN:
+        return list(session.scalars(stmt))
+    if p.role == UserRole.PARK_MANAGER:
+        return list(session.scalars(stmt.where(User.park_id == p.park_id)))
+    return list(session.scalars(stmt.where(User.id == p.user_id)))

@@ -148,13 +148,14 @@ def park_totals(report: pl.DataFrame) -> pl.DataFrame:
             present=pl.col("present").sum(),
             expected=pl.col("expected").sum(),
             any_data=pl.col("quantity").is_not_null().any(),
+            any_tce=pl.col("tce").is_not_null().any(),
         )
         .with_columns(
             quantity=pl.when(pl.col("any_data")).then(pl.col("quantity")),
-            tce=pl.when(pl.col("any_data") & pl.col("tce").is_not_null()).then(pl.col("tce")),
+            tce=pl.when(pl.col("any_tce")).then(pl.col("tce")),
             completeness=pl.col("present") / pl.col("expected"),
         )
-        .drop("any_data")
+        .drop("any_data", "any_tce")
         .sort("carrier", "bucket")
     )
 

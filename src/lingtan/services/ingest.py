@@ -80,7 +80,8 @@ def _writable_meters(session: Session, p: Principal, park: Park) -> pl.DataFrame
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def _noop(stage: str, fraction: float) -> None:
+def no_progress(stage: str, fraction: float) -> None:
+    """Ignore progress reports."""
     return None
 
 
@@ -94,7 +95,7 @@ def import_frame(
     layout: str = "long",
     stamps: str = "start",
     now_s: int | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> ImportSummary:
     """Check and store a long frame (see :data:`lingtan.ingest.files.LONG_SCHEMA`)."""
     if not can_write_readings(p) or (not p.is_admin and p.park_id != park.id):
@@ -191,7 +192,7 @@ def import_file(
     name: str,
     stamps: str = "start",
     max_bytes: int | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> ImportSummary:
     """Parse a CSV, Excel or Parquet file and import it (see :func:`import_frame`)."""
     if max_bytes is not None and len(data) > max_bytes:
@@ -238,7 +239,7 @@ def records_frame(records: list[dict[str, object]], timezone: str) -> pl.DataFra
         )
         .select(list(LONG_SCHEMA))
         .cast(LONG_SCHEMA)
-    )  # type: ignore[arg-type]
+    )
 
 
 def list_batches(

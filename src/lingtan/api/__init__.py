@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): JSON under /api/v1, OpenAPI at /docs."""

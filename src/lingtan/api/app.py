@@ -1,0 +1,43 @@
+"""The FastAPI application: API routers, dashboard pages, error shape."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from lingtan import __version__
+from lingtan.api.routers import auth, energy, parks, readings
+from lingtan.config import Settings, get_settings
+from lingtan.errors import LingtanError
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for the given settings (default: from the environment)."""
+    app = FastAPI(
+        title="Lingtan 零碳",
+        version=__version__,
+        description="Energy–carbon platform for zero-carbon industrial parks.",
+    )
+    app.state.settings = settings or get_settings()
+
+    @app.exception_handler(LingtanError)
+    async def lingtan_error(_: Request, exc: LingtanError) -> JSONResponse:
+        return JSONResponse(
+            {"code": exc.code, "message": exc.message, "details": exc.details},
+            status_code=exc.http_status,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def request_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(x) for x in e["loc"]), "reason": e["msg"]} for e in exc.errors()
+        ]
+        message = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return JSONResponse(
+            {"code": "validation_error", "message": message, "details": errors}, status_code=422
+        )
+
+    for router in (auth.router, parks.router, readings.router, energy.router):
+        app.include_router(router)
+    return app

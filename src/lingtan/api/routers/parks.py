@@ -1,0 +1,71 @@
+"""Parks, enterprises and meters."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
+from lingtan.api.schemas import EnterpriseIn, EnterpriseOut, MeterIn, MeterOut, ParkIn, ParkOut
+from lingtan.services import parks as svc
+
+router = APIRouter(prefix="/api/v1", tags=["park"])
+
+
+@router.get("/parks", response_model=list[ParkOut])
+def list_parks(session: SessionDep, p: CurrentPrincipal) -> list[ParkOut]:
+    """List the parks the caller belongs to."""
+    return [ParkOut.model_validate(x) for x in svc.list_parks(session, p)]
+
+
+@router.post("/parks", response_model=ParkOut, status_code=201)
+def create_park(body: ParkIn, session: SessionDep, p: CurrentPrincipal) -> ParkOut:
+    """Create a park (platform admin)."""
+    return ParkOut.model_validate(svc.create_park(session, svc.ParkSpec(**body.model_dump()), by=p))
+
+
+@router.get("/parks/{park_code}", response_model=ParkOut)
+def get_park(park: ParkDep) -> ParkOut:
+    """Return one park."""
+    return ParkOut.model_validate(park)
+
+
+@router.get("/parks/{park_code}/enterprises", response_model=list[EnterpriseOut])
+def list_enterprises(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal
+) -> list[EnterpriseOut]:
+    """List the park's enterprises visible to the caller."""
+    return [EnterpriseOut.model_validate(e) for e in svc.list_enterprises(session, p, park.id)]
+
+
+@router.post("/parks/{park_code}/enterprises", response_model=EnterpriseOut, status_code=201)
+def create_enterprise(
+    body: EnterpriseIn, park: ParkDep, session: SessionDep, p: CurrentPrincipal
+) -> EnterpriseOut:
+    """Create an enterprise (park manager); a bad unified social credit code is refused."""
+    ent = svc.create_enterprise(session, park, svc.EnterpriseSpec(**body.model_dump()), by=p)
+    return EnterpriseOut.model_validate(ent)
+
+
+@router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut)
+def get_enterprise(enterprise_id: int, session: SessionDep, p: CurrentPrincipal) -> EnterpriseOut:
+    """Return one enterprise visible to the caller."""
+    return EnterpriseOut.model_validate(svc.get_enterprise(session, p, enterprise_id))
+
+
+@router.get("/parks/{park_code}/meters", response_model=list[MeterOut])
+def list_meters(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, enterprise_id: int | None = None
+) -> list[MeterOut]:
+    """List the park's meters visible to the caller."""
+    return [MeterOut.model_validate(m) for m in svc.list_meters(session, p, enterprise_id, park.id)]
+
+
+@router.post("/parks/{park_code}/meters", response_model=MeterOut, status_code=201)
+def create_meter(
+    body: MeterIn, park: ParkDep, session: SessionDep, p: CurrentPrincipal
+) -> MeterOut:
+    """Create a meter (park manager)."""
+    spec = svc.MeterSpec(
+        **{**body.model_dump(), "carrier": body.carrier.value, "role": body.role.value}
+    )
+    return MeterOut.model_validate(svc.create_meter(session, park, spec, by=p))

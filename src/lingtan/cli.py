@@ -1,0 +1,376 @@
+"""Command line: ``lingtan init | demo | import | energy | user | park | serve``.
+
+The command line runs on the platform's own machine with direct database access and acts as
+the operator (platform admin).  Output is a table by default and JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lingtan.api.app import create_app
+from lingtan.config import get_settings
+from lingtan.demo.park import build_demo_park
+from lingtan.domain import UserRole
+from lingtan.errors import LingtanError
+from lingtan.services import accounts, demo, energy, ingest, parks
+from lingtan.services.principal import Principal
+from lingtan.store.session import migrate, session_scope
+
+app = typer.Typer(
+    help="Lingtan 零碳 — energy–carbon platform for zero-carbon parks.", no_args_is_help=True
+)
+user_app = typer.Typer(help="Users and API keys.", no_args_is_help=True)
+park_app = typer.Typer(help="Describe a park: parks, enterprises, meters.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(park_app, name="park")
+console = Console()
+OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+def _url() -> str:
+    return get_settings().effective_database_url
+
+
+def _fail(exc: LingtanError) -> None:
+    console.print(f"[red]error:[/red] {exc.message}")
+    raise typer.Exit(1)
+
+
+def print_rows(rows: list[dict[str, Any]], as_json: bool, title: str = "") -> None:
+    """Print rows as a Rich table, or as JSON."""
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+        return
+    table = Table(title=title or None)
+    for col in rows[0].keys() if rows else []:
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            *(
+                "" if v is None else f"{v:,.3f}" if isinstance(v, float) else str(v)
+                for v in r.values()
+            )
+        )
+    console.print(table)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database and the secret key."""
+    settings = get_settings()
+    settings.secret_key()
+    migrate(_url())
+    console.print(f"database ready: {_url().split('@')[-1]}")
+
+
+@app.command("demo")
+def demo_cmd(
+    year: int = typer.Option(2025, help="calendar year of the demo data"),
+    if_empty: bool = typer.Option(False, "--if-empty", help="do nothing when a park exists"),
+) -> None:
+    """Load the demo park (a Yunnan battery-and-materials park) and its demo accounts."""
+    migrate(_url())
+    with session_scope(_url()) as s:
+        if not demo.database_is_empty(s):
+            if if_empty:
+                console.print("database holds a park already; demo not loaded")
+                return
+        t0 = time.perf_counter()
+        with console.status("generating the demo park (pvlib clear-sky PV, wind, loads)…"):
+            park_data = build_demo_park(year)
+        with _progress() as bar:
+            task = bar.add_task("importing readings", total=1.0)
+            park, summary = demo.load_park(
+                s, park_data, lambda stage, f: bar.update(task, completed=f, description=stage)
+            )
+        accounts_, password = demo.create_demo_accounts(s, park_data)
+    console.print(
+        f"demo park {park.code} loaded: {summary.accepted:,} readings in {time.perf_counter() - t0:.1f} s"
+    )
+    console.print("[bold]demo accounts[/bold] (password shown once, keep it):")
+    for a in accounts_:
+        console.print(f"  {a.username:<12} {a.role.value:<16} {a.enterprise_code or ''}")
+    console.print(f"  password: [bold]{password}[/bold]")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<12}"), BarColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+@app.command("import")
+def import_cmd(
+    files: list[Path],
+    park: str = typer.Option(..., help="park code"),
+    stamps: str = typer.Option("start", help="the source stamps interval 'start' or 'end'"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Import interval data files (CSV, .xlsx, Parquet; long or wide)."""
+    results = []
+    try:
+        with session_scope(_url()) as s:
+            p = parks.get_park(s, park)
+            with _progress() as bar:
+                for f in files:
+                    task = bar.add_task(f.name, total=1.0)
+
+                    def report(stage: str, fraction: float, t: TaskID = task) -> None:
+                        bar.update(t, completed=fraction)
+
+                    summary = ingest.import_file(
+                        s,
+                        OPERATOR,
+                        p,
+                        f.read_bytes(),
+                        f.name,
+                        stamps,
+                        progress=report,
+                    )
+                    results.append(summary.as_dict())
+    except LingtanError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(results, ensure_ascii=False, indent=1))
+        return
+    print_rows(
+        [
+            {
+                k: r[k]
+                for k in (
+                    "source",
+                    "layout",
+                    "accepted",
+                    "unchanged",
+                    "revised",
+                    "rejected",
+                    "flagged",
+                )
+            }
+            for r in results
+        ],
+        False,
+        "import",
+    )
+    for r in results:
+        rej = r["rejections"]
+        if rej:
+            print_rows(rej[:50], False, f"rejected rows of {r['source']} (first 50)")  # type: ignore[index]
+
+
+@app.command("energy")
+def energy_cmd(
+    park: str = typer.Option(..., help="park code"),
+    start: str = typer.Option(..., help="local start date, e.g. 2025-01-01"),
+    end: str = typer.Option(..., help="local end date (exclusive)"),
+    bucket: str = typer.Option("month", help="hour, day, month or year"),
+    enterprise: str | None = typer.Option(None, help="enterprise code"),
+    level: str = typer.Option("enterprise", help="enterprise or park"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Energy by enterprise (or park), carrier and period, in physical units and tce."""
+    try:
+        with session_scope(_url()) as s:
+            p = parks.get_park(s, park)
+            ent_id = None
+            if enterprise:
+                match = [
+                    e for e in parks.list_enterprises(s, OPERATOR, p.id) if e.code == enterprise
+                ]
+                if not match:
+                    raise LingtanError(f"enterprise {enterprise!r} is not in park {park!r}")
+                ent_id = match[0].id
+            period = energy.parse_period(start, end, bucket, p.timezone)
+            report = energy.energy_report(s, OPERATOR, p, period, ent_id)
+    except LingtanError as exc:
+        _fail(exc)
+    cols = ["carrier", "bucket", "quantity", "unit", "tce", "completeness"]
+    df = (
+        energy.park_totals(report).select(cols)
+        if level == "park"
+        else report.select("enterprise", *cols)
+    )
+    df = df.with_columns(
+        pl.col("bucket").dt.strftime("%Y-%m-%d %H:%M" if bucket == "hour" else "%Y-%m-%d")
+    )
+    print_rows(df.to_dicts(), as_json, f"energy {park} {start} – {end}")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: UserRole = typer.Option(..., help="admin, park_manager, enterprise_user, verifier"),
+    park: str | None = typer.Option(None, help="park code (all roles but admin)"),
+    enterprise: str | None = typer.Option(None, help="enterprise code (enterprise_user)"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create a user (the first admin of a platform is created this way)."""
+    try:
+        migrate(_url())
+        with session_scope(_url()) as s:
+            u = accounts.create_user(
+                s, accounts.NewUser(username, password, role, park, enterprise)
+            )
+            console.print(f"user {u.username} ({u.role}) created")
+    except LingtanError as exc:
+        _fail(exc)
+
+
+@user_app.command("list")
+def user_list(as_json: JsonOpt = False) -> None:
+    """List users."""
+    with session_scope(_url()) as s:
+        rows = [
+            {
+                "id": u.id,
+                "username": u.username,
+                "role": u.role,
+                "park_id": u.park_id,
+                "enterprise_id": u.enterprise_id,
+            }
+            for u in accounts.list_users(s, OPERATOR)
+        ]
+    print_rows(rows, as_json, "users")
+
+
+@user_app.command("key")
+def user_key(
+    name: str,
+    park: str = typer.Option(..., help="park code"),
+    enterprise: str = typer.Option(..., help="enterprise code"),
+    meters: list[str] = typer.Option(..., "--meter", help="meter code the key may write (repeat)"),
+) -> None:
+    """Create a device API key that may write readings of the given meters only."""
+    try:
+        with session_scope(_url()) as s:
+            p = parks.get_park(s, park)
+            ent = [e for e in parks.list_enterprises(s, OPERATOR, p.id) if e.code == enterprise]
+            if not ent:
+                raise LingtanError(f"enterprise {enterprise!r} is not in park {park!r}")
+            key, secret = accounts.create_api_key(s, name, ent[0], meters)
+    except LingtanError as exc:
+        _fail(exc)
+    console.print(f"API key {name} created; send it as header X-API-Key (shown once):\n{secret}")
+
+
+@park_app.command("list")
+def park_list(as_json: JsonOpt = False) -> None:
+    """List parks with their enterprises and meter counts."""
+    with session_scope(_url()) as s:
+        rows = []
+        for p in parks.list_parks(s, OPERATOR):
+            ents = parks.list_enterprises(s, OPERATOR, p.id)
+            meters = parks.list_meters(s, OPERATOR, park_id=p.id)
+            rows.append(
+                {
+                    "code": p.code,
+                    "name": p.name,
+                    "province": p.province,
+                    "enterprises": len(ents),
+                    "meters": len(meters),
+                }
+            )
+    print_rows(rows, as_json, "parks")
+
+
+@park_app.command("add")
+def park_add(
+    code: str,
+    name: str,
+    province: str = typer.Option(..., help="e.g. CN-YN"),
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> None:
+    """Create a park."""
+    try:
+        migrate(_url())
+        with session_scope(_url()) as s:
+            parks.create_park(
+                s,
+                parks.ParkSpec(
+                    code=code, name=name, province=province, latitude=latitude, longitude=longitude
+                ),
+            )
+    except LingtanError as exc:
+        _fail(exc)
+    console.print(f"park {code} created")
+
+
+@park_app.command("enterprise")
+def enterprise_add(
+    park: str,
+    code: str,
+    name: str,
+    uscc: str = typer.Option(..., help="unified social credit code (GB 32100-2015)"),
+    industry: str = typer.Option(..., help="GB/T 4754-2017 class, e.g. C3841"),
+    key_emitter: bool = False,
+) -> None:
+    """Add an enterprise to a park."""
+    try:
+        with session_scope(_url()) as s:
+            parks.create_enterprise(
+                s,
+                parks.get_park(s, park),
+                parks.EnterpriseSpec(code, name, uscc, industry, key_emitter=key_emitter),
+            )
+    except LingtanError as exc:
+        _fail(exc)
+    console.print(f"enterprise {code} created")
+
+
+@park_app.command("meter")
+def meter_add(
+    park: str,
+    code: str,
+    enterprise: str = typer.Option(...),
+    carrier: str = typer.Option(...),
+    role: str = typer.Option(...),
+    unit: str = typer.Option(...),
+    interval_min: int = 15,
+    cumulative: bool = False,
+    parent: str | None = None,
+    name: str = "",
+) -> None:
+    """Add a meter to an enterprise."""
+    try:
+        with session_scope(_url()) as s:
+            spec = parks.MeterSpec(
+                code, enterprise, carrier, role, unit, name, None, interval_min, cumulative, parent
+            )
+            parks.create_meter(s, parks.get_park(s, park), spec)
+    except LingtanError as exc:
+        _fail(exc)
+    console.print(f"meter {code} created")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="bind address (default LINGTAN_HOST or 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="port (default LINGTAN_PORT or 8000)"),
+) -> None:
+    """Serve the API (/api/v1, /docs) and the dashboard."""
+    settings = get_settings()
+    migrate(_url())
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Demo data: a seeded, deterministic example park."""
