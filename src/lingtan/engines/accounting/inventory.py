@@ -1,0 +1,271 @@
+"""The greenhouse gas inventory of an enterprise or the park for a month or a year.
+
+:func:`compute_inventory` routes per-period activity quantities (one per carrier and meter role)
+to Scope 1 fuel combustion, Scope 1 aluminium process emissions and Scope 2 electricity and heat,
+and returns an :class:`~lingtan.engines.accounting.model.Inventory` whose every line names its
+factors (ids, versions, sources, confidence), overrides, fallbacks and data completeness.
+
+Incomplete data (fewer metered intervals than expected) is an error unless the caller asks for
+``gap_policy="scale"``: the quantity is then scaled by expected/present intervals and the result
+is marked as an estimate with the method and the share estimated.  Nothing is read as zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from lingtan.engines.accounting.model import (
+    Activity,
+    AluminiumProduction,
+    Completeness,
+    ElectricityInstruments,
+    EmissionLine,
+    GapPolicy,
+    GwpSet,
+    Inventory,
+    MeasuredFuelParameters,
+    Period,
+    SupplierHeatFactor,
+)
+from lingtan.engines.accounting.scope1 import aluminium_lines, fuel_combustion_line
+from lingtan.engines.accounting.scope2 import electricity_balance, electricity_lines, heat_line
+from lingtan.engines.accounting.totals import build_inventory
+from lingtan.errors import MissingDataError, MissingFactorError, UnitError, ValidationError
+from lingtan.reference.carbon import CarbonReference, GwpValue, carbon_reference
+from lingtan.units import conversion_factor
+
+SCALE_METHOD = "pro-rata scaling of the metered intervals to the expected intervals"
+ELECTRICITY_ROLES = {"grid_import", "purchase", "grid_export", "onsite_generation",
+                     "direct_green_supply"}  # fmt: skip
+IGNORED_ROLES = {"submeter", "consumption", "storage_charge", "storage_discharge"}
+FUEL_ROLES = {"consumption", "purchase", "grid_import"}
+HEAT_CARRIERS = {"heat", "steam"}
+
+
+def _prepare(a: Activity, policy: GapPolicy) -> tuple[float, Completeness]:
+    """Validate one activity and return its (possibly scaled) quantity and completeness."""
+    where = f"activity {a.carrier}/{a.role} from {a.source_id or 'unnamed source'}"
+    if a.unit is None or not a.unit.strip():
+        raise UnitError(f"{where} has no unit")
+    if not math.isfinite(a.quantity) or a.quantity < 0.0:
+        raise ValidationError(f"{where}: quantity {a.quantity!r} must be finite and >= 0")
+    present, expected = a.present_intervals, a.expected_intervals
+    if present is None and expected is None:
+        return a.quantity, Completeness(None, None)
+    if present is None or expected is None or expected <= 0 or not 0 <= present <= expected:
+        raise ValidationError(f"{where}: bad interval counts present={present} expected={expected}")
+    if present == expected:
+        return a.quantity, Completeness(present, expected)
+    if policy == "error":
+        raise MissingDataError(
+            f"{where}: {expected - present} of {expected} intervals missing; fill the gap or "
+            "compute with gap_policy='scale' to get a marked estimate",
+            details={"source_id": a.source_id, "present": present, "expected": expected},
+        )
+    if present == 0:
+        raise MissingDataError(f"{where}: no interval present, nothing to scale from")
+    share = 1.0 - present / expected
+    return a.quantity * expected / present, Completeness(present, expected, share, SCALE_METHOD)
+
+
+def merge_completeness(parts: Sequence[tuple[float, Completeness]]) -> Completeness:
+    """Combine the completeness of several quantities; shares are weighted by quantity."""
+    if not parts:
+        return Completeness(None, None)
+    counted = [c for _, c in parts if c.expected_intervals is not None]
+    present = sum(c.present_intervals or 0 for c in counted) if counted else None
+    expected = sum(c.expected_intervals or 0 for c in counted) if counted else None
+    total = sum(q for q, _ in parts)
+    estimated = sum(q * c.estimated_share for q, c in parts)
+    share = estimated / total if total > 0.0 else 0.0
+    methods = sorted({c.method for _, c in parts if c.is_estimate})
+    return Completeness(present, expected, share, "; ".join(methods) if methods else "metered")
+
+
+def _to(a: Activity, qty: float, unit: str) -> float:
+    try:
+        return qty * conversion_factor(a.unit or "", unit)
+    except UnitError as exc:
+        raise UnitError(
+            f"activity {a.carrier}/{a.role} from {a.source_id or 'unnamed source'}: "
+            f"{exc.message}; {unit} needed"
+        ) from exc
+
+
+def _fuel_lines(
+    fuels: Mapping[str, list[tuple[Activity, float, Completeness]]],
+    measured: Mapping[str, MeasuredFuelParameters],
+    ref: CarbonReference,
+    notes: list[str],
+) -> list[EmissionLine]:
+    lines = []
+    for fuel in sorted(fuels):
+        records = fuels[fuel]
+        use = [r for r in records if r[0].role == "consumption"] or records
+        if len(use) < len(records):
+            notes.append(f"{fuel}: consumption meters used; purchase records not added on top")
+        default = ref.fuels.get(fuel)
+        for a, qty, comp in use:
+            lines.append(
+                fuel_combustion_line(
+                    fuel,
+                    qty,
+                    a.unit or "",
+                    default,
+                    measured.get(fuel),
+                    comp,
+                    sources=(a.source_id,) if a.source_id else (),
+                )  # fmt: skip
+            )
+    return lines
+
+
+def compute_inventory(
+    entity_id: str,
+    period: Period,
+    province_code: str,
+    activities: Sequence[Activity],
+    *,
+    measured_fuels: Sequence[MeasuredFuelParameters] = (),
+    aluminium: AluminiumProduction | None = None,
+    instruments: ElectricityInstruments | None = None,
+    heat_supplier: SupplierHeatFactor | None = None,
+    gwp_set: GwpSet = "AR5",
+    gap_policy: GapPolicy = "error",
+    ref: CarbonReference | None = None,
+) -> Inventory:
+    """Compute the Scope 1 and Scope 2 inventory of one entity for one period.
+
+    Parameters
+    ----------
+    entity_id : str
+        Enterprise id, or the park id for a park-level inventory.
+    period : Period
+        The month or year; Scope 2 factors are those of ``period.year``.
+    province_code : str
+        ISO 3166-2:CN code of the entity's grid province (``CN-YN``).
+    activities : sequence of Activity
+        Period quantities per carrier and meter role.  Electricity: ``grid_import`` or
+        ``purchase`` (grid), ``grid_export``, ``onsite_generation``, ``direct_green_supply``.
+        Heat/steam: any supply role, in an energy unit (GJ).  Fuels: ``consumption`` (preferred)
+        or ``purchase``.  ``submeter``/``consumption`` electricity and water are not used.
+    measured_fuels : sequence of MeasuredFuelParameters
+        Measured parameters for this entity and period, at most one per fuel; they take
+        precedence over the national defaults.
+    aluminium : AluminiumProduction, optional
+        Primary aluminium production data (process CO2 and PFCs).
+    instruments : ElectricityInstruments, optional
+        Retired certificates and green power contracts for the market-based method.
+    heat_supplier : SupplierHeatFactor, optional
+        Supplier-specific factor of purchased heat and steam.
+    gwp_set : {"AR5", "AR6"}
+        IPCC assessment whose GWP-100 converts the PFCs.
+    gap_policy : {"error", "scale"}
+        What to do with incompletely metered activities (see module docstring).
+    ref : CarbonReference, optional
+        Reference tables; the shipped ones by default.
+
+    Returns
+    -------
+    Inventory
+        Totals [t CO2e], lines with provenance, the electricity balance and a content hash.
+    """
+    ref = ref or carbon_reference()
+    notes: list[str] = []
+    if not activities and aluminium is None:
+        notes.append("no activity data given: every figure is zero by the caller's declaration")
+    measured = _index_measured(measured_fuels)
+    elec, heat, fuels = _route(activities, gap_policy, notes)
+    lines = _fuel_lines(fuels, measured, ref, notes)
+    if aluminium is not None:
+        lines += aluminium_lines(
+            aluminium, ref.aluminium, _gwp(ref, "CF4", gwp_set), _gwp(ref, "C2F6", gwp_set)
+        )
+    mwh = {r: float(sum(q for q, _, _ in elec[r])) for r in ELECTRICITY_ROLES}
+    balance = electricity_balance(
+        mwh["grid_import"], mwh["grid_export"], mwh["onsite_generation"],
+        mwh["direct_green_supply"], instruments or ElectricityInstruments(),
+    )  # fmt: skip
+    loc_line, mkt_line = electricity_lines(
+        balance, province_code, period.year, ref,
+        merge_completeness([(q, c) for r in elec.values() for q, c, _ in r]),
+        tuple(sorted({s for r in elec.values() for _, _, s in r if s})),
+    )  # fmt: skip
+    for carrier in sorted(heat):
+        parts = heat[carrier]
+        lines.append(
+            heat_line(
+                carrier,
+                sum(q for _, q, _ in parts),
+                ref.heat,
+                heat_supplier,
+                merge_completeness([(q, c) for _, q, c in parts]),
+                tuple(sorted({a.source_id for a, _, _ in parts if a.source_id})),
+            )  # fmt: skip
+        )
+    lines = [_with_entity(x, entity_id) for x in [*lines, loc_line, mkt_line]]
+    inputs = {
+        "entity_id": entity_id, "period": period, "province_code": province_code,
+        "activities": list(activities), "measured_fuels": list(measured_fuels),
+        "aluminium": aluminium, "instruments": instruments, "heat_supplier": heat_supplier,
+        "gwp_set": gwp_set, "gap_policy": gap_policy,
+    }  # fmt: skip
+    return build_inventory(entity_id, period, province_code, gwp_set, lines, balance, notes, inputs)
+
+
+_Routed = list[tuple[Activity, float, Completeness]]
+
+
+def _route(
+    activities: Sequence[Activity], gap_policy: GapPolicy, notes: list[str]
+) -> tuple[
+    dict[str, list[tuple[float, Completeness, str]]], dict[str, _Routed], dict[str, _Routed]
+]:
+    """Sort activities into electricity [MWh] by role, heat [GJ] by carrier, fuels by fuel."""
+    elec: dict[str, list[tuple[float, Completeness, str]]] = defaultdict(list)
+    heat: dict[str, _Routed] = defaultdict(list)
+    fuels: dict[str, _Routed] = defaultdict(list)
+    for a in activities:
+        qty, comp = _prepare(a, gap_policy)
+        if a.carrier == "electricity":
+            if a.role in ELECTRICITY_ROLES:
+                role = "grid_import" if a.role == "purchase" else a.role
+                elec[role].append((_to(a, qty, "MWh"), comp, a.source_id))
+            elif a.role in IGNORED_ROLES:
+                notes.append(f"electricity {a.role} meter {a.source_id} not used for Scope 2")
+            else:
+                raise ValidationError(f"electricity meter role {a.role!r} is not known")
+        elif a.carrier in HEAT_CARRIERS:
+            heat[a.carrier].append((a, _to(a, qty, "GJ"), comp))
+        elif a.carrier == "water":
+            continue
+        elif a.role in FUEL_ROLES:
+            fuels[a.carrier].append((a, qty, comp))
+        elif a.role in IGNORED_ROLES:
+            notes.append(f"{a.carrier} {a.role} meter {a.source_id} not added (child meter)")
+        else:
+            raise ValidationError(f"{a.carrier} with meter role {a.role!r} cannot be accounted")
+    return elec, heat, fuels
+
+
+def _index_measured(items: Sequence[MeasuredFuelParameters]) -> dict[str, MeasuredFuelParameters]:
+    out: dict[str, MeasuredFuelParameters] = {}
+    for m in items:
+        if m.fuel in out:
+            raise ValidationError(f"two sets of measured parameters for fuel {m.fuel!r}")
+        out[m.fuel] = m
+    return out
+
+
+def _gwp(ref: CarbonReference, gas: str, gwp_set: str) -> GwpValue:
+    from_ref = ref.gwps.get((gwp_set, gas))
+    if from_ref is None:
+        raise MissingFactorError(f"GWP set {gwp_set!r} has no value for {gas} (use AR5 or AR6)")
+    return from_ref
+
+
+def _with_entity(line: EmissionLine, entity_id: str) -> EmissionLine:
+    return line if line.entity_id else dataclasses.replace(line, entity_id=entity_id)
