@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError as PydanticValidationError
 
 from lingtan import __version__
 from lingtan.api.routers import auth, energy, parks, readings
@@ -30,6 +31,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def request_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(x) for x in e["loc"]), "reason": e["msg"]} for e in exc.errors()
+        ]
+        message = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return JSONResponse(
+            {"code": "validation_error", "message": message, "details": errors}, status_code=422
+        )
+
+    @app.exception_handler(PydanticValidationError)
+    async def body_error(_: Request, exc: PydanticValidationError) -> JSONResponse:
         errors = [
             {"field": ".".join(str(x) for x in e["loc"]), "reason": e["msg"]} for e in exc.errors()
         ]

@@ -1,0 +1,234 @@
+"""API on SQLite and PostgreSQL: login, describe a park, upload, device keys, energy, tenancy walk."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from conftest import truncate_all
+from factories import PASSWORD, USCC_B, add_users, small_park
+from lingtan.api.app import create_app
+from lingtan.config import Settings
+from lingtan.services.accounts import create_api_key
+from lingtan.services.parks import EnterpriseSpec, ParkSpec, create_enterprise, create_park
+from lingtan.store.session import get_sessionmaker
+
+CSV = b"""meter,timestamp,value
+A-IMP,2025-01-01 08:00,10
+A-IMP,2025-01-01 08:15,12.5
+A-IMP,2025-01-01 08:30,7.5
+A-IMP,2025-01-01 08:45,10
+A-PV,2025-01-01 08:00,5
+A-EXP,2025-01-01 08:00,1
+B-IMP,2025-01-01 08:00,100
+B-IMP,2025-01-01 08:15,oops
+"""
+
+
+@pytest.fixture
+def api(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, Any]]]:
+    """A client on a database holding parks P1 (A, B) and P2 (its own enterprise) and users."""
+    s: Session = get_sessionmaker(db_url)()
+    sp = small_park(s)
+    add_users(s)
+    p2 = create_park(s, ParkSpec(code="P2", name="另一园区", province="CN-SC"))
+    create_enterprise(s, p2, EnterpriseSpec("C", "丙公司", "91510100MA61TG8X4X", "C3841"))
+    key, secret = create_api_key(s, "gateway-a", sp.a, ["A-IMP"])
+    ids = {"a": sp.a.id, "b": sp.b.id, "key": secret}
+    s.commit()
+    s.close()
+    settings = Settings(data_dir=tmp_path, database_url=db_url)
+    with TestClient(create_app(settings)) as client:
+        yield client, ids
+    if db_url.startswith("postgresql"):
+        truncate_all(db_url)
+
+
+def login(client: TestClient, user: str) -> dict[str, str]:
+    r = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_login_errors_have_the_error_shape(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, _ = api
+    r = client.post(
+        "/api/v1/auth/token", json={"username": "manager", "password": "wrong-password"}
+    )
+    assert r.status_code == 401
+    assert r.json() == {
+        "code": "unauthenticated",
+        "message": "wrong user name or password",
+        "details": None,
+    }
+    assert client.get("/api/v1/parks").status_code == 401
+
+
+def test_upload_then_energy_by_hand(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, ids = api
+    h = login(client, "manager")
+    r = client.post(
+        "/api/v1/parks/P1/imports",
+        headers=h,
+        files={"file": ("day.csv", io.BytesIO(CSV), "text/csv")},
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["accepted"], body["rejected"]) == (7, 1)
+    assert body["rejections"] == [
+        {"row": 9, "meter": "B-IMP", "field": "value", "reason": "non-numeric value 'oops'"}
+    ]
+    r = client.get(
+        "/api/v1/parks/P1/energy",
+        headers=h,
+        params={
+            "start": "2025-01-01",
+            "end": "2025-01-02",
+            "bucket": "day",
+            "enterprise_id": ids["a"],
+        },
+    )
+    rows = {row["carrier"]: row for row in r.json()}
+    elec = rows["electricity"]
+    # A: import 40 + PV 5 − export 1 = 44 kWh; 44 kWh × 0.1229 kgce/kWh (GB/T 2589-2020) = 5.4076 kgce.
+    assert elec["quantity"] == pytest.approx(44.0)
+    assert elec["tce"] == pytest.approx(44 * 0.1229 / 1000)
+    # Intervals expected on the day: 3 counted meters × 96 = 288; present 4 + 1 + 1 = 6.
+    assert (elec["present"], elec["expected"]) == (6, 288)
+    assert elec["bucket"] == "2025-01-01T00:00:00+08:00"
+    # No gas reading at all: the figure is missing (null), never zero.
+    assert rows["natural_gas"]["quantity"] is None
+
+
+def test_bad_uscc_is_refused_with_the_reason(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, _ = api
+    h = login(client, "manager")
+    bad = USCC_B[:-1] + "M"
+    r = client.post(
+        "/api/v1/parks/P1/enterprises",
+        headers=h,
+        json={"code": "X", "name": "x", "uscc": bad, "industry_code": "C3841"},
+    )
+    assert r.status_code == 422
+    assert (
+        r.json()["message"]
+        == f"unified social credit code '{bad}': check character is 'M', expected 'L'"
+    )
+
+
+def test_device_key_writes_only_its_meters(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, ids = api
+    h = {"X-API-Key": ids["key"]}
+    r = client.post(
+        "/api/v1/parks/P1/readings",
+        headers=h,
+        json={
+            "readings": [
+                {"meter": "A-IMP", "ts": "2025-01-01T08:00:00+08:00", "value": 3},
+                {"meter": "A-PV", "ts": "2025-01-01T08:00:00+08:00", "value": 3},
+            ]
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["accepted"], r.json()["rejected"]) == (1, 1)
+    assert r.json()["rejections"][0]["meter"] == "A-PV"
+    # A device key reads nothing.
+    assert client.get("/api/v1/parks/P1/enterprises", headers=h).json() == []
+    assert client.get("/api/v1/parks/P2", headers=h).status_code == 404
+
+
+# --- the tenancy walk ---------------------------------------------------------------------------
+
+FOREIGN = ("乙公司", "B Co.", USCC_B, "B-IMP", "丙公司", "另一园区")
+
+
+def _fill(path: str, park: str, ids: dict[str, Any]) -> str:
+    return re.sub(
+        r"\{(\w+)\}",
+        lambda m: {"park_code": park, "enterprise_id": str(ids["b"]), "batch_id": "1"}.get(
+            m.group(1), "1"
+        ),
+        path,
+    )
+
+
+def test_enterprise_user_never_sees_another_enterprise_on_any_route(
+    api: tuple[TestClient, dict[str, Any]],
+) -> None:
+    """Walk every route of the OpenAPI document as enterprise user A after B's data is in."""
+    client, ids = api
+    manager = login(client, "manager")
+    client.post(
+        "/api/v1/parks/P1/imports",
+        headers=manager,
+        files={"file": ("d.csv", io.BytesIO(CSV), "text/csv")},
+    )
+    h = login(client, "user_a")
+    spec = client.get("/openapi.json").json()
+    params = {
+        "start": "2025-01-01",
+        "end": "2025-02-01",
+        "bucket": "day",
+        "enterprise_id": ids["b"],
+    }
+    walked = 0
+    for path, ops in spec["paths"].items():
+        for method in ops:
+            for park in ("P1", "P2"):
+                url = _fill(path, park, ids)
+                r = client.request(method.upper(), url, headers=h, params=params, json={})
+                walked += 1
+                text = r.text
+                leaked = [f for f in FOREIGN if f in text]
+                assert not leaked, f"{method.upper()} {url} leaked {leaked}: {text[:200]}"
+                if method != "get":
+                    assert r.status_code >= 400, (
+                        f"{method.upper()} {url} accepted a write: {r.status_code}"
+                    )
+                if park == "P2" and "{park_code}" in path or "{enterprise_id}" in path:
+                    assert r.status_code in (403, 404, 422), (
+                        f"{method.upper()} {url}: {r.status_code}"
+                    )
+    assert walked >= 2 * 15
+    # and the positive case: A's own data is visible to A
+    r = client.get(
+        "/api/v1/parks/P1/energy",
+        headers=h,
+        params={**params, "enterprise_id": ids["a"], "bucket": "month"},
+    )
+    assert {row["enterprise"] for row in r.json()} == {"A"}
+
+
+def test_enterprise_user_cannot_upload_for_another_enterprise(
+    api: tuple[TestClient, dict[str, Any]],
+) -> None:
+    client, _ = api
+    h = login(client, "user_a")
+    r = client.post(
+        "/api/v1/parks/P1/imports",
+        headers=h,
+        files={"file": ("d.csv", io.BytesIO(CSV), "text/csv")},
+    )
+    body = r.json()
+    assert body["accepted"] == 6  # A's six rows
+    assert {x["meter"] for x in body["rejections"]} == {"B-IMP"}
+    assert all("not in this park, or not yours" in x["reason"] for x in body["rejections"])
+
+
+def test_verifier_reads_but_cannot_write(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, _ = api
+    h = login(client, "verifier")
+    assert len(client.get("/api/v1/parks/P1/enterprises", headers=h).json()) == 2
+    r = client.post(
+        "/api/v1/parks/P1/imports",
+        headers=h,
+        files={"file": ("d.csv", io.BytesIO(CSV), "text/csv")},
+    )
+    assert r.status_code == 403
