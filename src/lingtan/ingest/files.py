@@ -83,8 +83,8 @@ def detect_format(name: str) -> str:
 def _read_raw(data: bytes, file_format: str, name: str) -> pl.DataFrame:
     try:
         if file_format == "csv":
-            text = data.decode("utf-8-sig")
-            return pl.read_csv(io.StringIO(text), infer_schema=False)
+            data.decode("utf-8")  # refuse non-UTF-8 text with the byte position
+            return pl.read_csv(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), infer_schema=False)
         if file_format == "xlsx":
             return pl.read_excel(io.BytesIO(data), engine="calamine")
         return pl.read_parquet(io.BytesIO(data))
@@ -139,7 +139,44 @@ def _ts_column(df: pl.DataFrame, timezone: str) -> tuple[pl.Expr, pl.Expr]:
     if isinstance(dtype, pl.Date):
         return _ts_column(df.with_columns(pl.col("ts").cast(pl.Datetime("us"))), timezone)
     raw = pl.col("ts").cast(pl.String)
-    return parse_timestamps(raw, timezone), raw
+    return pl.col("ts_epoch"), raw
+
+
+# Layouts tried first, on the raw text, before the general normalising parser.
+FAST_FORMATS = (
+    ("%Y-%m-%d %H:%M:%S", False),
+    ("%Y-%m-%dT%H:%M:%S%z", True),
+    ("%Y-%m-%d %H:%M", False),
+)
+
+
+def epoch_seconds(raw: pl.Series, timezone: str) -> pl.Series:
+    """Parse text timestamps to epoch seconds UTC; common layouts fast, the rest generally."""
+    out = pl.Series("ts", [None] * raw.len(), dtype=pl.Int64)
+    for fmt, aware in FAST_FORMATS:
+        todo = out.is_null() & raw.is_not_null()
+        if not todo.any():
+            break
+        frame = pl.DataFrame({"raw": raw, "todo": todo})
+        parsed = frame.select(
+            pl.when(pl.col("todo")).then(
+                pl.col("raw").str.to_datetime(fmt, strict=False, time_zone="UTC")
+                if aware
+                else pl.col("raw")
+                .str.to_datetime(fmt, strict=False)
+                .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+            )
+        ).to_series()
+        out = out.fill_null(parsed.dt.epoch("s"))
+    todo = out.is_null() & raw.is_not_null()
+    if todo.any():
+        slow = (
+            pl.DataFrame({"raw": raw.filter(todo)})
+            .select(parse_timestamps(pl.col("raw"), timezone))
+            .to_series()
+        )
+        out = out.scatter(todo.arg_true(), slow)
+    return out
 
 
 def _to_long(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, str]:
@@ -192,6 +229,9 @@ def read_interval_file(data: bytes, name: str, timezone: str = "Asia/Shanghai") 
         .with_columns(pl.col("row").cast(pl.Int64))
     )
     long, layout = _to_long(df, name)
+    if not isinstance(long.schema["ts"], pl.Datetime | pl.Date):
+        long = long.with_columns(pl.col("ts").cast(pl.String))
+        long = long.with_columns(ts_epoch=epoch_seconds(long["ts"], timezone))
     ts_expr, ts_raw = _ts_column(long, timezone)
     value_raw = pl.col("value").cast(pl.String)
     long = long.with_columns(

@@ -211,15 +211,18 @@ def check_rows(
 def _resolve_duplicates(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Merge identical repeated rows; reject every row of a key whose values conflict."""
     key = ["meter_id", "ts"]
-    stats = df.group_by(key).agg(
-        pl.len().alias("n"),
+    repeated = pl.struct(key).is_duplicated()
+    dups = df.filter(repeated)
+    if dups.height == 0:
+        return df, pl.DataFrame(schema=REJECT_SCHEMA), 0
+    stats = dups.group_by(key).agg(
         pl.col("value").n_unique().alias("n_values"),
         pl.col("row").sort().cast(pl.String).str.join(", ").alias("rows"),
     )
-    df = df.join(stats, on=key)
+    dups = dups.join(stats, on=key)
     conflict = pl.col("n_values") > 1
     rejects = _reject(
-        df.filter(conflict),
+        dups.filter(conflict),
         "value",
         pl.format(
             "conflicting values for meter '{}' at '{}' in one file (rows {})",
@@ -228,10 +231,9 @@ def _resolve_duplicates(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, i
             pl.col("rows"),
         ),
     )
-    kept = df.filter(~conflict)
-    duplicates = kept.height - kept.select(key).n_unique() if kept.height else 0
-    kept = kept.sort("row").unique(subset=key, keep="first", maintain_order=True)
-    return kept.drop("n", "n_values", "rows"), rejects, duplicates
+    agreeing = dups.filter(~conflict).drop("n_values", "rows")
+    kept = agreeing.sort("row").unique(subset=key, keep="first", maintain_order=True)
+    return pl.concat([df.filter(~repeated), kept]), rejects, agreeing.height - kept.height
 
 
 def registers_to_intervals(

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import TenantAccessError, ValidationError
-from lingtan.ingest.files import LONG_SCHEMA, parse_timestamps, read_interval_file
+from lingtan.ingest.files import LONG_SCHEMA, epoch_seconds, read_interval_file
 from lingtan.ingest.validate import check_rows, registers_to_intervals
 from lingtan.services.principal import Principal, can_write_readings, meter_scope
 from lingtan.store.models import ImportBatch, Meter, Park, QuarantinedRow
@@ -139,9 +139,7 @@ def import_frame(
         merge_registers(conn, checked.registers, batch.id)
         intervals = pl.concat([intervals, from_registers])
     progress("merge", 0.3)
-    counts = merge_readings(
-        conn, intervals.select("meter_id", "ts", "value", "quality"), batch.id, p.user_id
-    )
+    counts = merge_readings(conn, intervals, batch.id)
     progress("quarantine", 0.9)
     rejected = checked.rejected.join(
         meters.select("meter", "enterprise_id"), on="meter", how="left"
@@ -234,7 +232,7 @@ def records_frame(records: list[dict[str, object]], timezone: str) -> pl.DataFra
     )
     return (
         raw.with_columns(
-            ts=parse_timestamps(pl.col("ts_raw"), timezone),
+            ts=epoch_seconds(raw["ts_raw"], timezone),
             value=pl.col("value_raw").str.strip_chars().cast(pl.Float64, strict=False),
         )
         .select(list(LONG_SCHEMA))

@@ -1,24 +1,33 @@
-"""Bulk write path for readings: stage, merge with revisions, refresh hourly roll-ups.
+"""Bulk write path for readings: merge with revisions, keep hourly roll-ups up to date.
 
-One code path for both databases: rows are loaded into a temporary staging table (PostgreSQL
-``COPY``; SQLite batched ``executemany``), then merged into ``reading`` by a few set-based
-statements in the caller's transaction:
+Both databases take the same steps, in the caller's transaction:
 
-1. changed values are written to ``reading_revision`` (old, new, batch, user, time);
-2. ``INSERT … ON CONFLICT DO UPDATE … WHERE value differs`` upserts new and changed rows;
-3. the hours the batch touched are recomputed into ``reading_hourly`` from ``reading``.
+1. upsert the interval values into ``reading``; an update that changes a value fires the
+   revision trigger (migration 0001), which records old value, new value, batch and user;
+   - PostgreSQL: when no stored reading lies in the batch's range of any of its meters, the
+     rows are ``COPY``-ed straight into ``reading`` (inside a savepoint; a concurrent writer's
+     conflicting row sends the batch down the general path); otherwise they are ``COPY``-ed into
+     a staging table and merged with ``INSERT … ON CONFLICT DO UPDATE … WHERE value differs``;
+   - SQLite: batched ``executemany`` of the same upsert (the table is clustered on its key);
+2. hourly roll-ups: the hours the batch touched are recomputed from ``reading`` by one range
+   scan per meter over the clustered key.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import polars as pl
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
-STAGE_COLUMNS = ("meter_id", "ts", "value", "quality")
+READING_COLUMNS = ("meter_id", "ts", "value", "quality", "batch_id")
+UPSERT_TAIL = (
+    "ON CONFLICT (meter_id, ts) DO UPDATE SET value = excluded.value, "
+    "quality = excluded.quality, batch_id = excluded.batch_id WHERE reading.value <> excluded.value"
+)
 
 
 @dataclass(frozen=True)
@@ -30,43 +39,96 @@ class MergeCounts:
     revised: int
 
 
-def _create_stage(conn: Connection, name: str) -> None:
+def _temp_table(conn: Connection, name: str, columns: str) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    conn.execute(
-        text(
-            f"CREATE TEMPORARY TABLE {name} (meter_id BIGINT NOT NULL, ts BIGINT NOT NULL, "
-            "value DOUBLE PRECISION NOT NULL, quality SMALLINT NOT NULL)"
-        )
-    )
+    conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
 
 
 def copy_rows(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[str, ...]) -> None:
     """Load ``frame[columns]`` into ``table``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
     data = frame.select(columns)
+    raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         buf = io.StringIO()
         data.write_csv(buf, include_header=False)
-        raw = conn.connection.driver_connection
         with raw.cursor() as cur:  # type: ignore[union-attr]
             with cur.copy(
                 f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
             ) as cp:
                 cp.write(buf.getvalue())
         return
-    placeholders = ", ".join("?" for _ in columns)
-    raw = conn.connection.driver_connection
     cur = raw.cursor()  # type: ignore[union-attr]
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
-    batch = 200_000
-    for start in range(0, data.height, batch):
-        cur.executemany(sql, data.slice(start, batch).iter_rows())
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    cur.executemany(sql, data.iter_rows())
     cur.close()
 
 
-def merge_readings(
-    conn: Connection, frame: pl.DataFrame, batch_id: int, user_id: int | None
-) -> MergeCounts:
-    """Merge interval values into ``reading`` and refresh the touched hourly roll-ups.
+def _revisions_of(conn: Connection, batch_id: int) -> int:
+    return int(
+        conn.execute(
+            text("SELECT count(*) FROM reading_revision WHERE batch_id = :b"), {"b": batch_id}
+        ).scalar_one()
+    )
+
+
+def _no_overlap_pg(conn: Connection, frame: pl.DataFrame) -> bool:
+    ranges = frame.group_by("meter_id").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max())
+    hit = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM unnest(CAST(:m AS bigint[]), CAST(:lo AS bigint[]), "
+            "CAST(:hi AS bigint[])) AS b(m, lo, hi) WHERE EXISTS (SELECT 1 FROM reading r "
+            "WHERE r.meter_id = b.m AND r.ts BETWEEN b.lo AND b.hi))"
+        ),
+        {
+            "m": ranges["meter_id"].to_list(),
+            "lo": ranges["lo"].to_list(),
+            "hi": ranges["hi"].to_list(),
+        },
+    ).scalar_one()
+    return not hit
+
+
+def _merge_pg(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
+    if _no_overlap_pg(conn, frame):
+        savepoint = conn.begin_nested()
+        try:
+            copy_rows(conn, "reading", frame, READING_COLUMNS)
+            savepoint.commit()
+            return MergeCounts(frame.height, 0, 0)
+        except (UniqueViolation, IntegrityError):
+            savepoint.rollback()
+    _temp_table(
+        conn,
+        "stage_reading",
+        "meter_id BIGINT NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, "
+        "quality SMALLINT NOT NULL, batch_id INTEGER",
+    )
+    copy_rows(conn, "stage_reading", frame, READING_COLUMNS)
+    written = conn.execute(
+        text(
+            f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) SELECT * FROM stage_reading WHERE true {UPSERT_TAIL}"
+        )
+    ).rowcount
+    conn.execute(text("DROP TABLE stage_reading"))
+    revised = _revisions_of(conn, batch_id)
+    return MergeCounts(written - revised, frame.height - written, revised)
+
+
+def _merge_sqlite(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()  # type: ignore[union-attr]
+    cur.executemany(
+        f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}",
+        frame.select(READING_COLUMNS).iter_rows(),
+    )
+    written = cur.rowcount
+    cur.close()
+    revised = _revisions_of(conn, batch_id)
+    return MergeCounts(written - revised, frame.height - written, revised)
+
+
+def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
+    """Merge interval values into ``reading`` and bring the touched hourly roll-ups up to date.
 
     Parameters
     ----------
@@ -75,53 +137,43 @@ def merge_readings(
     frame : polars.DataFrame
         meter_id, ts [epoch s, interval start], value [meter unit], quality; unique on
         (meter_id, ts).
-    batch_id, user_id : int
-        Recorded on every written row and revision.
+    batch_id : int
+        Recorded on every written row (and, through the trigger, on every revision).
     """
     if frame.height == 0:
         return MergeCounts(0, 0, 0)
-    _create_stage(conn, "stage_reading")
-    copy_rows(conn, "stage_reading", frame, STAGE_COLUMNS)
-    params = {"b": batch_id, "u": user_id, "now": datetime.now(UTC)}
-    revised = conn.execute(
-        text(
-            "INSERT INTO reading_revision (meter_id, ts, old_value, new_value, batch_id, user_id, created_at) "
-            "SELECT s.meter_id, s.ts, r.value, s.value, :b, :u, :now FROM stage_reading s "
-            "JOIN reading r ON r.meter_id = s.meter_id AND r.ts = s.ts WHERE r.value <> s.value"
-        ),
-        params,
-    ).rowcount
-    written = conn.execute(
-        text(
-            "INSERT INTO reading (meter_id, ts, value, quality, batch_id) "
-            "SELECT meter_id, ts, value, quality, :b FROM stage_reading WHERE true "
-            "ON CONFLICT (meter_id, ts) DO UPDATE SET value = excluded.value, "
-            "quality = excluded.quality, batch_id = excluded.batch_id "
-            "WHERE reading.value <> excluded.value"
-        ),
-        params,
-    ).rowcount
-    refresh_hourly(conn, "stage_reading")
-    conn.execute(text("DROP TABLE stage_reading"))
-    return MergeCounts(
-        inserted=written - revised, unchanged=frame.height - written, revised=revised
+    frame = frame.select("meter_id", "ts", "value", "quality").with_columns(
+        batch_id=pl.lit(batch_id, pl.Int64)
     )
+    frame = frame.sort("meter_id", "ts")
+    merge = _merge_pg if conn.dialect.name == "postgresql" else _merge_sqlite
+    counts = merge(conn, frame, batch_id)
+    refresh_hourly(conn, frame)
+    return counts
 
 
-def refresh_hourly(conn: Connection, stage: str) -> None:
-    """Recompute ``reading_hourly`` for every (meter, hour) present in the staging table."""
+def refresh_hourly(conn: Connection, frame: pl.DataFrame) -> None:
+    """Recompute ``reading_hourly`` from ``reading`` over each meter's hours in ``frame``.
+
+    One range scan per meter over the clustered key; whole hours are recomputed, so readings
+    stored earlier in the same hours are included.
+    """
+    ranges = frame.group_by("meter_id").agg(
+        lo=pl.col("ts").min() - pl.col("ts").min() % 3600,
+        hi=pl.col("ts").max() - pl.col("ts").max() % 3600 + 3600,
+    )
     conn.execute(
         text(
             "INSERT INTO reading_hourly (meter_id, hour, value, present, expected) "
-            "SELECT r.meter_id, r.ts - r.ts % 3600 AS hour, sum(r.value), count(*), "
-            "CASE WHEN m.interval_s >= 3600 THEN 1 ELSE 3600 / m.interval_s END "
-            f"FROM (SELECT DISTINCT meter_id, ts - ts % 3600 AS hour FROM {stage}) h "
-            "JOIN reading r ON r.meter_id = h.meter_id AND r.ts >= h.hour AND r.ts < h.hour + 3600 "
-            "JOIN meter m ON m.id = r.meter_id "
-            "GROUP BY r.meter_id, r.ts - r.ts % 3600, m.interval_s "
+            "SELECT r.meter_id, r.ts - r.ts % 3600, sum(r.value), count(*), "
+            "(SELECT CASE WHEN m.interval_s >= 3600 THEN 1 ELSE 3600 / m.interval_s END "
+            " FROM meter m WHERE m.id = :m) "
+            "FROM reading r WHERE r.meter_id = :m AND r.ts >= :lo AND r.ts < :hi "
+            "GROUP BY r.meter_id, r.ts - r.ts % 3600 "
             "ON CONFLICT (meter_id, hour) DO UPDATE SET value = excluded.value, "
             "present = excluded.present, expected = excluded.expected"
-        )
+        ),
+        [{"m": m, "lo": lo, "hi": hi} for m, lo, hi in ranges.iter_rows()],
     )
 
 

@@ -1,0 +1,180 @@
+"""Ingest throughput: Lingtan's full path against a raw baseline, on PostgreSQL and SQLite.
+
+Full path = parse a long-format CSV file, check every row, merge into ``reading`` with revision
+detection, refresh hourly roll-ups, all in one transaction (``services.ingest.import_file``).
+Baselines, measured in the same run on the same rows:
+- PostgreSQL: plain ``COPY`` of the rows into a bare table (meter_id, ts, value), no index;
+- SQLite: plain ``executemany`` of the rows into a bare table, one transaction.
+
+Usage: python bench/ingest.py [--rows 1000000] [--big]   (--big: 10,000,000 rows)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import psycopg
+from sqlalchemy import text
+
+from lingtan.domain import UserRole
+from lingtan.services.ingest import import_file
+from lingtan.services.parks import (
+    EnterpriseSpec,
+    MeterSpec,
+    ParkSpec,
+    create_enterprise,
+    create_meter,
+    create_park,
+)
+from lingtan.services.principal import Principal
+from lingtan.store.session import get_engine, get_sessionmaker, migrate
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+T0 = 1704067200  # 2024-01-01 00:00 UTC
+OPERATOR = Principal(role=UserRole.ADMIN, username="bench")
+
+
+def make_rows(n: int) -> tuple[pl.DataFrame, int]:
+    """n readings over 100 meters (fewer for small n), 15-minute intervals from 2024-01-01."""
+    meters = 100 if n >= 100_000 else 10
+    per = n // meters
+    rng = np.random.default_rng(1)
+    df = pl.DataFrame(
+        {
+            "meter": np.repeat([f"M{i:03d}" for i in range(meters)], per),
+            "ts": np.tile(T0 + 900 * np.arange(per), meters),
+            "value": np.round(rng.gamma(2.0, 50.0, meters * per), 3),
+        }
+    )
+    return df, meters
+
+
+def to_csv(df: pl.DataFrame) -> bytes:
+    out = df.with_columns(
+        pl.from_epoch("ts", "s")
+        .dt.replace_time_zone("UTC")
+        .dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        .alias("timestamp")
+    ).select("meter", "timestamp", "value")
+    buf = io.BytesIO()
+    out.write_csv(buf)
+    return buf.getvalue()
+
+
+def setup_park(url: str, meters: int) -> None:
+    migrate(url)
+    with get_sessionmaker(url)() as s:
+        park = create_park(s, ParkSpec(code="B", name="bench", province="CN-YN"))
+        create_enterprise(s, park, EnterpriseSpec("E", "bench", "91350100M000100Y43", "C3841"))
+        for i in range(meters):
+            create_meter(s, park, MeterSpec(f"M{i:03d}", "E", "electricity", "grid_import", "kWh"))
+        s.commit()
+
+
+def lingtan_path(url: str, data: bytes, n: int) -> float:
+    with get_sessionmaker(url)() as s:
+        park = s.execute(text("SELECT id FROM park WHERE code = 'B'")).scalar_one()
+        from lingtan.store.models import Park  # noqa: PLC0415
+
+        p = s.get(Park, park)
+        assert p is not None
+        t = time.perf_counter()
+        summary = import_file(s, OPERATOR, p, data, "bench.csv")
+        s.commit()
+        dt = time.perf_counter() - t
+    assert summary.accepted == n, summary.as_dict(3)
+    return dt
+
+
+def pg_baseline(dsn: str, df: pl.DataFrame) -> float:
+    ids = df.with_columns(pl.col("meter").str.slice(1).cast(pl.Int64).alias("meter_id")).select(
+        "meter_id", "ts", "value"
+    )
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE TABLE raw_reading (meter_id BIGINT, ts BIGINT, value DOUBLE PRECISION)"
+        )
+        conn.commit()
+        t = time.perf_counter()
+        buf = io.StringIO()
+        ids.write_csv(buf, include_header=False)
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY raw_reading (meter_id, ts, value) FROM STDIN WITH (FORMAT csv)") as cp,
+        ):
+            cp.write(buf.getvalue())
+        conn.commit()
+        return time.perf_counter() - t
+
+
+def sqlite_baseline(path: Path, df: pl.DataFrame) -> float:
+    import sqlite3  # noqa: PLC0415
+
+    ids = df.with_columns(pl.col("meter").str.slice(1).cast(pl.Int64).alias("meter_id")).select(
+        "meter_id", "ts", "value"
+    )
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE raw_reading (meter_id INTEGER, ts INTEGER, value REAL)")
+    t = time.perf_counter()
+    conn.executemany("INSERT INTO raw_reading VALUES (?, ?, ?)", ids.iter_rows())
+    conn.commit()
+    dt = time.perf_counter() - t
+    conn.close()
+    return dt
+
+
+def report(db: str, n: int, full: float, base: float, what: str) -> None:
+    print(
+        f"{db:<10} {n:>11,} rows  lingtan {n / full:>10,.0f} rows/s ({full:6.1f} s)   "
+        f"{what} {n / base:>10,.0f} rows/s ({base:6.1f} s)   ratio {base / full:.2f}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--big", action="store_true", help="10,000,000 rows")
+    ap.add_argument("--only", choices=["postgresql", "sqlite"])
+    args = ap.parse_args()
+    n = 10_000_000 if args.big else args.rows
+    df, meters = make_rows(n)
+    n = df.height
+    data = to_csv(df)
+    print(
+        f"{n:,} readings, {meters} meters, CSV {len(data) / 1e6:.0f} MB; python {sys.version.split()[0]}"
+    )
+    if args.only != "sqlite":
+        name = f"lingtan_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        try:
+            setup_park(url, meters)
+            base = pg_baseline(f"postgresql://postgres@127.0.0.1:5432/{name}", df)
+            full = lingtan_path(url, data, n)
+            report("postgresql", n, full, base, "raw COPY")
+        finally:
+            get_engine(url).dispose()
+            with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as d:
+            url = f"sqlite:///{d}/bench.sqlite3"
+            setup_park(url, meters)
+            base = sqlite_baseline(Path(d) / "raw.sqlite3", df)
+            full = lingtan_path(url, data, n)
+            report("sqlite", n, full, base, "executemany")
+
+
+if __name__ == "__main__":
+    main()
