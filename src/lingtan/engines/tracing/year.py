@@ -1,0 +1,362 @@
+"""Trace a year (or any run of hours) of source and load profiles on one network.
+
+Each hour's flows come from a DC power flow (lossless, :mod:`.dcflow`); the proportional
+sharing of all hours is then solved at once (:func:`.sharing.solve_sharing_batched`). Zone
+results follow the flow-weighted mix of the zone's consumption: for zone ``z`` and hour
+``h``, ``mix_z = Σ_{i∈z} c_i x_i / Σ_{i∈z} c_i`` with ``c_i`` the consumption at bus ``i``
+[MW] and ``x_i`` its traced intensity or share. A zone is *self-supplied* when its net
+import (consumption minus generation, equal to the net tie-line inflow in a lossless
+network) is at most ``tol_mw``; it is *fully green* when its consumption's green share is
+at least ``1 - 1e-9``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from lingtan.engines.tracing.dcflow import DcModel, dc_model
+from lingtan.engines.tracing.network import UNKNOWN_TYPE, _in_service, _label, source_table
+from lingtan.engines.tracing.sharing import solve_sharing_batched
+from lingtan.errors import MissingDataError, ValidationError
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Green share at or above which a zone counts as fully green.
+FULLY_GREEN = 1.0 - 1e-9
+
+
+@dataclass(frozen=True)
+class YearTrace:
+    """Hourly tracing results.
+
+    Attributes
+    ----------
+    throughflow_mw : pandas.DataFrame
+        Hours x pandapower buses [MW].
+    carbon_intensity_kg_per_mwh : pandas.DataFrame
+        Hours x buses [kg CO2/MWh]; NaN without through-flow or where power of unknown
+        origin (negative load) arrives.
+    green_share : pandas.DataFrame
+        Hours x buses [0-1]; computed as 1 - (non-green share + unknown share).
+    zones : pandas.DataFrame
+        Indexed by (``ts``, ``zone``): ``consumption_mw``, ``generation_mw``,
+        ``net_import_mw`` [MW], ``carbon_intensity_kg_per_mwh``, ``green_share``,
+        ``unknown_share``, ``share_<source_type>``, ``self_supplied``, ``fully_green``.
+    unknown_hours : pandas.Series
+        Per element with negative load, the number of hours it injected power.
+    """
+
+    throughflow_mw: pd.DataFrame
+    carbon_intensity_kg_per_mwh: pd.DataFrame
+    green_share: pd.DataFrame
+    zones: pd.DataFrame
+    unknown_hours: pd.Series
+
+
+def check_hourly(frame: pd.DataFrame, what: str) -> None:
+    """Check that ``frame`` is indexed by consecutive hours without gaps or NaN values.
+
+    Raises
+    ------
+    MissingDataError
+        Naming the first missing hours or the first NaN cell.
+    ValidationError
+        The index is not a sorted, unique DatetimeIndex.
+    """
+    idx = frame.index
+    if not isinstance(idx, pd.DatetimeIndex) or not idx.is_monotonic_increasing:
+        raise ValidationError(f"{what}: index must be an increasing DatetimeIndex of hours")
+    if idx.has_duplicates:
+        raise ValidationError(f"{what}: duplicate hours {list(idx[idx.duplicated()][:5])}")
+    if len(idx) == 0:
+        raise MissingDataError(f"{what}: no hours")
+    full = pd.date_range(idx[0], idx[-1], freq="h")
+    if len(full) != len(idx) or not full.equals(idx):
+        missing = full.difference(idx)
+        raise MissingDataError(
+            f"{what}: {len(missing)} missing hour(s), first {[str(t) for t in missing[:5]]}",
+            details={"missing": [str(t) for t in missing]},
+        )
+    nan = frame.isna().to_numpy()
+    if nan.any():
+        r, c = np.argwhere(nan)[0]
+        raise MissingDataError(
+            f"{what}: no value for {frame.columns[c]} at hour {idx[r]} "
+            f"({int(nan.sum())} cell(s) missing)",
+            details={"column": str(frame.columns[c]), "hour": str(idx[r])},
+        )
+
+
+def _check_columns(frame: pd.DataFrame, expected: list[str], what: str) -> None:
+    missing = [c for c in expected if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in set(expected)]
+    if missing:
+        raise MissingDataError(f"{what}: no profile for in-service element(s) {missing[:10]}")
+    if extra:
+        raise ValidationError(f"{what}: columns {extra[:10]} are not in-service elements")
+
+
+def _incidence(buses: npt.NDArray[np.int64], model: DcModel, net: Any) -> sp.csr_array:
+    """Sparse (elements x nodes) incidence of elements on internal nodes."""
+    pos = net.bus.index.get_indexer(buses)
+    nodes = model.node_of_bus[pos]
+    if (nodes < 0).any():
+        bad = buses[nodes < 0][:5]
+        raise ValidationError(f"elements sit on out-of-service or unsupplied buses {bad}")
+    return sp.csr_array(
+        (np.ones(len(buses)), (np.arange(len(buses)), nodes)),
+        shape=(len(buses), model.n_node),
+    )
+
+
+def trace_year(
+    net: Any,
+    source_mw: pd.DataFrame,
+    load_mw: pd.DataFrame,
+    *,
+    zones: Mapping[int, str] | None = None,
+    tol_mw: float = 1e-6,
+    balance_tol_mw: float = 1e-3,
+    chunk_hours: int | None = None,
+) -> YearTrace:
+    """Trace hourly profiles by DC power flow and proportional sharing.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        Network with ``co2_kg_per_mwh``, ``green`` (and optionally ``source_type``) on its
+        ``ext_grid``, ``gen`` and ``sgen`` tables; its own setpoints are not used.
+    source_mw : pandas.DataFrame
+        Hourly output of every in-service source [MW], columns labelled as in
+        :func:`~lingtan.engines.tracing.network.source_table` (``"gen:3"``); index of
+        consecutive hour starts. A negative output is consumption.
+    load_mw : pandas.DataFrame
+        Hourly consumption of every in-service load [MW], columns ``"load:<index>"``, same
+        index. A negative load is a source of unknown type.
+    zones : Mapping[int, str], optional
+        Zone (prefecture) of pandapower buses; buses not listed belong to no zone.
+    tol_mw : float
+        Flows and through-flows at or below it are zero; zones importing at most this much
+        are self-supplied [MW].
+    balance_tol_mw : float
+        Largest accepted hourly mismatch between total generation and load [MW].
+    chunk_hours : int, optional
+        Hours solved together (memory bound); by default about 4 million matrix entries.
+
+    Returns
+    -------
+    YearTrace
+        Bus and zone results per hour.
+
+    Raises
+    ------
+    MissingDataError
+        A missing hour, a missing value or a missing profile column.
+    ValidationError
+        Unbalanced hours, unknown columns or different indices of the two frames.
+    """
+    sources = source_table(net)
+    loads = net.load[_in_service(net.load)]
+    load_labels = [_label("load", i) for i in loads.index]
+    check_hourly(source_mw, "source_mw")
+    check_hourly(load_mw, "load_mw")
+    if not source_mw.index.equals(load_mw.index):
+        raise ValidationError("source_mw and load_mw must cover the same hours")
+    _check_columns(source_mw, list(sources.index), "source_mw")
+    _check_columns(load_mw, load_labels, "load_mw")
+    src = source_mw[list(sources.index)].to_numpy(dtype=np.float64)
+    load = load_mw[load_labels].to_numpy(dtype=np.float64)
+    mismatch = src.sum(axis=1) - load.sum(axis=1)
+    bad = np.flatnonzero(np.abs(mismatch) > balance_tol_mw)
+    if bad.size:
+        raise ValidationError(
+            f"generation and load differ by {mismatch[bad[0]]:.6g} MW at hour "
+            f"{source_mw.index[bad[0]]} ({bad.size} unbalanced hour(s)); DC tracing is lossless"
+        )
+    model = dc_model(net)
+    s_inc = _incidence(sources["bus"].to_numpy(dtype=np.int64), model, net)
+    l_inc = _incidence(loads["bus"].to_numpy(dtype=np.int64), model, net)
+    types = sorted(set(sources["source_type"]) | {UNKNOWN_TYPE})
+    weights = _source_weights(sources, types)
+    zone_names, zone_mat = _zone_matrix(net, model, zones)
+    n_hour, n = len(source_mw.index), model.n_node
+    chunk = chunk_hours or max(1, int(4e6 // (n + model.edge_from.size)))
+    acc = _Accumulator(n_hour, n, zone_mat.shape[1], len(types))
+    for start in range(0, n_hour, chunk):
+        sl = slice(start, min(start + chunk, n_hour))
+        _trace_chunk(
+            model,
+            src[sl],
+            load[sl],
+            s_inc,
+            l_inc,
+            weights,
+            3 + types.index(UNKNOWN_TYPE),
+            zone_mat,
+            tol_mw,
+            acc,
+            sl,
+        )
+    return _assemble(net, model, source_mw.index, acc, zone_names, types, load_labels, load, tol_mw)
+
+
+def _source_weights(sources: pd.DataFrame, types: list[str]) -> FloatArray:
+    """Per source, what one MW of its output injects: [kg/h CO2, non-green, unknown, types]."""
+    w = np.zeros((len(sources), 3 + len(types)))
+    w[:, 0] = sources["co2_kg_per_mwh"].to_numpy()
+    w[:, 1] = ~sources["green"].to_numpy(dtype=bool)
+    col = sources["source_type"].map({t: 3 + i for i, t in enumerate(types)}).to_numpy()
+    w[np.arange(len(sources)), col.astype(np.int64)] = 1.0
+    return w
+
+
+def _zone_matrix(
+    net: Any, model: DcModel, zones: Mapping[int, str] | None
+) -> tuple[list[str], sp.csr_array]:
+    """Sparse (nodes x zones) indicator; a node belongs to the zone of its buses."""
+    zones = zones or {}
+    names = sorted(set(zones.values()))
+    col = {z: j for j, z in enumerate(names)}
+    pos = net.bus.index.get_indexer(list(zones.keys()))
+    if (pos < 0).any():
+        raise ValidationError(f"zones name unknown buses {np.array(list(zones))[pos < 0][:5]}")
+    nodes = model.node_of_bus[pos]
+    keep = nodes >= 0
+    mat = sp.csr_array(
+        (
+            np.ones(int(keep.sum())),
+            (nodes[keep], [col[z] for z, k in zip(zones.values(), keep, strict=True) if k]),
+        ),
+        shape=(model.n_node, len(names)),
+    )
+    mat.data[:] = 1.0  # fused buses listed twice in one zone count once
+    return names, mat
+
+
+@dataclass
+class _Accumulator:
+    """Arrays filled chunk by chunk."""
+
+    throughflow: FloatArray
+    x: FloatArray  # (H, n, 3): intensity, non-green, unknown
+    zone_cons: FloatArray  # (H, Z)
+    zone_gen: FloatArray  # (H, Z)
+    zone_x: FloatArray  # (H, Z, k): consumption-weighted sums
+
+    def __init__(self, n_hour: int, n: int, n_zone: int, n_type: int) -> None:
+        self.throughflow = np.empty((n_hour, n))
+        self.x = np.empty((n_hour, n, 3))
+        self.zone_cons = np.zeros((n_hour, n_zone))
+        self.zone_gen = np.zeros((n_hour, n_zone))
+        self.zone_x = np.zeros((n_hour, n_zone, 3 + n_type))
+
+
+def _trace_chunk(
+    model: DcModel,
+    src: FloatArray,
+    load: FloatArray,
+    s_inc: sp.csr_array,
+    l_inc: sp.csr_array,
+    weights: FloatArray,
+    unknown_col: int,
+    zone_mat: sp.csr_array,
+    tol_mw: float,
+    acc: _Accumulator,
+    sl: slice,
+) -> None:
+    """Flows, sharing and zone sums for one block of hours."""
+    s_pos, s_neg = np.clip(src, 0, None), np.clip(-src, 0, None)
+    l_pos, l_neg = np.clip(load, 0, None), np.clip(-load, 0, None)
+    inject = np.asarray((s_inc.T @ s_pos.T).T + (l_inc.T @ l_neg.T).T)
+    consume = np.asarray((s_inc.T @ s_neg.T).T + (l_inc.T @ l_pos.T).T)
+    theta, flow = model.solve(inject - consume)
+    n_h, n = inject.shape
+    k = weights.shape[1]
+    unknown = np.asarray((l_inc.T @ l_neg.T).T)
+    # solve only what is reported: types are needed for zone mixes only
+    cols = (
+        [0, 1] + ([2] if unknown.any() else []) + (list(range(3, k)) if zone_mat.shape[1] else [])
+    )
+    rhs = np.empty((n_h, n, len(cols)))
+    for c, j in enumerate(cols):
+        rhs[:, :, c] = np.asarray((s_inc.T @ (s_pos * weights[:, j]).T).T)
+        if j in (2, unknown_col):
+            rhs[:, :, c] += unknown
+    through, x_solved = solve_sharing_batched(
+        theta, inject, model.edge_from, model.edge_to, flow, rhs, tol_mw
+    )
+    x = np.zeros((n_h, n, k))
+    x[:, :, cols] = x_solved
+    x[np.isnan(x_solved[:, :, 0])] = np.nan
+    acc.throughflow[sl] = through
+    acc.x[sl] = x[:, :, :3]
+    if zone_mat.shape[1]:
+        weighted = np.where(consume[:, :, None] > 0, consume[:, :, None] * x, 0.0)
+        zt = zone_mat.T
+        acc.zone_cons[sl] = np.asarray((zt @ consume.T).T)
+        acc.zone_gen[sl] = np.asarray((zt @ inject.T).T)
+        acc.zone_x[sl] = np.einsum("hnk,nz->hzk", weighted, zone_mat.toarray())
+
+
+def _assemble(
+    net: Any,
+    model: DcModel,
+    hours: pd.Index,
+    acc: _Accumulator,
+    zone_names: list[str],
+    types: list[str],
+    load_labels: list[str],
+    load: FloatArray,
+    tol_mw: float,
+) -> YearTrace:
+    """Map node results onto pandapower buses and build the zone table."""
+    node = model.node_of_bus
+    live = node >= 0
+    bus_cols = net.bus.index
+
+    identity = bool(live.all()) and np.array_equal(node, np.arange(model.n_node))
+
+    def per_bus(values: FloatArray) -> pd.DataFrame:
+        if identity:
+            return pd.DataFrame(values, index=hours, columns=bus_cols, copy=False)
+        out = np.full((len(hours), len(bus_cols)), np.nan)
+        out[:, live] = values[:, node[live]]
+        return pd.DataFrame(out, index=hours, columns=bus_cols)
+
+    unknown = acc.x[:, :, 2]
+    intensity = np.where(unknown > 0, np.nan, acc.x[:, :, 0])
+    green = 1.0 - (acc.x[:, :, 1] + unknown)
+    cons = acc.zone_cons
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mix = acc.zone_x / cons[:, :, None]
+    zone_unknown = mix[:, :, 2].ravel()
+    data: dict[str, Any] = {
+        "consumption_mw": cons.ravel(),
+        "generation_mw": acc.zone_gen.ravel(),
+        "net_import_mw": (cons - acc.zone_gen).ravel(),
+        "carbon_intensity_kg_per_mwh": np.where(zone_unknown > 0, np.nan, mix[:, :, 0].ravel()),
+        "green_share": 1.0 - (mix[:, :, 1].ravel() + zone_unknown),
+        "unknown_share": zone_unknown,
+    }
+    for i, t in enumerate(types):
+        data[f"share_{t}"] = mix[:, :, 3 + i].ravel()
+    zones = pd.DataFrame(
+        data, index=pd.MultiIndex.from_product([hours, zone_names], names=["ts", "zone"])
+    )
+    zones["self_supplied"] = zones["net_import_mw"] <= tol_mw
+    zones["fully_green"] = zones["green_share"] >= FULLY_GREEN
+    unknown_hours = pd.Series((load < 0).sum(axis=0), index=load_labels)
+    return YearTrace(
+        throughflow_mw=per_bus(acc.throughflow),
+        carbon_intensity_kg_per_mwh=per_bus(intensity),
+        green_share=per_bus(green),
+        zones=zones,
+        unknown_hours=unknown_hours[unknown_hours > 0],
+    )
