@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from lingtan.api.app import create_app
+from lingtan.cli_carbon import carbon_app
 from lingtan.config import get_settings
 from lingtan.demo.park import build_demo_park
 from lingtan.domain import UserRole
@@ -34,6 +35,7 @@ user_app = typer.Typer(help="Users and API keys.", no_args_is_help=True)
 park_app = typer.Typer(help="Describe a park: parks, enterprises, meters.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(park_app, name="park")
+app.add_typer(carbon_app, name="carbon")
 console = Console()
 OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
 
@@ -45,7 +47,7 @@ def _url() -> str:
 
 
 def _fail(exc: LingtanError) -> None:
-    console.print(f"[red]error:[/red] {exc.message}")
+    console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -106,9 +108,13 @@ def demo_cmd(
     console.print(f"  password: [bold]{password}[/bold]")
 
 
-def _progress() -> Progress:
+def _progress(disable: bool = False) -> Progress:
     return Progress(
-        TextColumn("{task.description:<12}"), BarColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=disable,
     )
 
 
@@ -124,7 +130,7 @@ def import_cmd(
     try:
         with session_scope(_url()) as s:
             p = parks.get_park(s, park)
-            with _progress() as bar:
+            with _progress(disable=as_json) as bar:
                 for f in files:
                     task = bar.add_task(f.name, total=1.0)
 

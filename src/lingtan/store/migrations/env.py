@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from lingtan.store import carbon_models  # noqa: F401  (registers the carbon tables)
 from lingtan.store.models import Base
 
 config = context.config

@@ -1,0 +1,219 @@
+"""Carbon: inventories, scorecard, green certificates, factor versions, closed inventories."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
+from lingtan.engines.accounting import Period
+from lingtan.engines.certificates import ClaimPolicy
+from lingtan.services import carbon_closing, carbon_reports, certificates, scorecard
+from lingtan.services.carbon import check_gap_policy, monthly_overview
+
+router = APIRouter(prefix="/api/v1/parks/{park_code}/carbon", tags=["carbon"])
+
+Fmt = Literal["json", "xlsx", "pdf"]
+Lang = Literal["zh", "en"]
+MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _file(content: bytes, fmt: str, name: str) -> Response:
+    return Response(
+        content, media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )  # fmt: skip
+
+
+@router.get("/inventory", response_model=None)
+def inventory(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    year: int,
+    month: int | None = Query(None, ge=1, le=12),
+    enterprise: str | None = Query(None, description="enterprise code; omit for the park"),
+    gap_policy: str = Query("error", pattern="^(error|scale)$"),
+    format: Fmt = "json",
+    lang: Lang = "zh",
+) -> dict[str, Any] | Response:
+    """Scope 1 and 2 inventory (location- and market-based) with provenance; closed if closed."""
+    inv = carbon_closing.inventory(
+        session, p, park, Period(year, month), enterprise, check_gap_policy(gap_policy)
+    )
+    if format == "json":
+        return inv
+    name = f"inventory-{inv['entity']}-{inv['period']['label']}"
+    if format == "xlsx":
+        return _file(carbon_reports.workbook(inv, None, lang), "xlsx", name)
+    return _file(carbon_reports.pdf(inv, None, lang), "pdf", name)
+
+
+@router.get("/monthly")
+def monthly(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, year: int
+) -> list[dict[str, Any]]:
+    """Per visible enterprise and month: Scope 1, Scope 2 location and market (gaps scaled)."""
+    return monthly_overview(session, p, park, year)
+
+
+@router.get("/scorecard", response_model=None)
+def park_scorecard(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    year: int,
+    gap_policy: str = Query("error", pattern="^(error|scale)$"),
+    format: Fmt = "json",
+    lang: Lang = "zh",
+) -> dict[str, Any] | Response:
+    """Zero-carbon park scorecard: core and guiding indicators, pass/fail and gaps."""
+    policy = check_gap_policy(gap_policy)
+    card = scorecard.park_scorecard(session, p, park, year, policy)
+    if format == "json":
+        return card
+    inv = carbon_closing.inventory(session, p, park, Period(year), None, policy)
+    name = f"scorecard-{park.code}-{year}"
+    if format == "xlsx":
+        return _file(carbon_reports.workbook(inv, card, lang), "xlsx", name)
+    return _file(carbon_reports.pdf(inv, card, lang), "pdf", name)
+
+
+class CloseIn(BaseModel):
+    """Which inventory to close."""
+
+    year: int
+    month: int | None = Field(None, ge=1, le=12)
+    enterprise: str | None = None
+    gap_policy: Literal["error", "scale"] = "error"
+
+
+@router.post("/inventory/close", status_code=201)
+def close(park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: CloseIn) -> dict[str, Any]:
+    """Close an inventory: it is stored and no longer changes with newer factors."""
+    return carbon_closing.close_inventory(
+        session, p, park, Period(body.year, body.month), body.enterprise, body.gap_policy
+    )
+
+
+@router.get("/snapshots")
+def snapshots(park: ParkDep, session: SessionDep, p: CurrentPrincipal) -> list[dict[str, Any]]:
+    """List the closed and superseded inventories of the park."""
+    return carbon_closing.snapshots(session, p, park)
+
+
+class FactorIn(BaseModel):
+    """A new version of a grid factor [tCO2/MWh]."""
+
+    region_code: str
+    kind: str
+    data_year: str
+    factor_tco2_per_mwh: float = Field(ge=0)
+    source: str = Field(min_length=1)
+    confidence: Literal["checked", "secondary", "unverified"] = "checked"
+    region_name: str = ""
+
+
+@router.post("/factors", status_code=201)
+def add_factor(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: FactorIn
+) -> dict[str, Any]:
+    """Add a grid factor version (platform admin); closed inventories are unchanged."""
+    return carbon_closing.add_factor(session, p, carbon_closing.FactorSpec(**body.model_dump()))
+
+
+@router.get("/factors/impact")
+def factor_impact(park: ParkDep, session: SessionDep, p: CurrentPrincipal) -> list[dict[str, Any]]:
+    """List the closed inventories that a recompute with today's factors would change."""
+    return carbon_closing.factor_impact(session, p, park)
+
+
+@router.post("/snapshots/{snapshot_id}/recompute", status_code=201)
+def recompute(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, snapshot_id: int
+) -> dict[str, Any]:
+    """Recompute a closed inventory into a new revision; the old one is kept as superseded."""
+    return carbon_closing.recompute(session, p, park, snapshot_id)
+
+
+class CertificateBody(BaseModel):
+    """One certificate of a batch."""
+
+    code: str
+    vintage_year: int
+    vintage_month: int = Field(ge=1, le=12)
+    plant_id: str
+    technology: str
+    tradable: bool = True
+
+
+class ImportIn(BaseModel):
+    """A batch of certificates for one holder."""
+
+    holder: str
+    batch: str = ""
+    certificates: list[CertificateBody]
+
+
+class TransferIn(BaseModel):
+    """Certificates moving between two enterprises of the park."""
+
+    codes: list[str]
+    from_enterprise: str
+    to_enterprise: str
+
+
+class RetireIn(BaseModel):
+    """Certificates retired against an enterprise and a period."""
+
+    codes: list[str]
+    enterprise: str
+    year: int
+    month: int | None = Field(None, ge=1, le=12)
+    window: Literal["same_calendar_year", "rolling_months"] = "same_calendar_year"
+    months_before: int = Field(0, ge=0)
+    months_after: int = Field(0, ge=0)
+
+
+@router.get("/certificates")
+def list_certificates(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, holder: str | None = None
+) -> list[dict[str, Any]]:
+    """Certificates visible to the caller, with holder and retirement."""
+    return certificates.list_certificates(session, p, park, holder)
+
+
+@router.post("/certificates/import", status_code=201)
+def import_certificates(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: ImportIn
+) -> dict[str, int]:
+    """Import a batch (all or nothing)."""
+    rows = [certificates.CertificateIn(**c.model_dump()) for c in body.certificates]
+    return {"imported": certificates.import_batch(session, p, park, body.holder, rows, body.batch)}
+
+
+@router.post("/certificates/transfer")
+def transfer(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: TransferIn
+) -> dict[str, int]:
+    """Transfer tradable, unretired certificates (all or nothing)."""
+    n = certificates.transfer(
+        session, p, park, body.codes, body.from_enterprise, body.to_enterprise
+    )
+    return {"transferred": n}
+
+
+@router.post("/certificates/retire", status_code=201)
+def retire(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: RetireIn
+) -> dict[str, Any]:
+    """Retire certificates against an enterprise and period (all or nothing, once ever)."""
+    policy = ClaimPolicy(body.window, body.months_before, body.months_after)
+    return certificates.retire(
+        session, p, park, body.codes, body.enterprise, Period(body.year, body.month), policy
+    )

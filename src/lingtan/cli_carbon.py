@@ -1,0 +1,286 @@
+"""``lingtan carbon …``: inventories, scorecard, certificates, factor versions, closing.
+
+Runs as the operator (platform admin) on the platform's own machine, like the rest of the CLI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from lingtan.config import get_settings
+from lingtan.domain import UserRole
+from lingtan.engines.accounting import Period
+from lingtan.engines.certificates import ClaimPolicy
+from lingtan.errors import LingtanError, ValidationError
+from lingtan.services import carbon_closing, carbon_inputs, carbon_reports, certificates, scorecard
+from lingtan.services.carbon import check_gap_policy
+from lingtan.services.parks import get_park
+from lingtan.services.principal import Principal
+from lingtan.store.models import Park
+from lingtan.store.session import session_scope
+
+carbon_app = typer.Typer(help="Carbon: inventories, scorecard, certificates.", no_args_is_help=True)
+cert_app = typer.Typer(help="Green electricity certificates (1 = 1 MWh).", no_args_is_help=True)
+factor_app = typer.Typer(
+    help="Versioned grid factors and closed inventories.", no_args_is_help=True
+)
+input_app = typer.Typer(help="Production, measured parameters, contracts.", no_args_is_help=True)
+carbon_app.add_typer(cert_app, name="certificates")
+carbon_app.add_typer(factor_app, name="factors")
+carbon_app.add_typer(input_app, name="data")
+console = Console()
+OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
+
+ParkOpt = Annotated[str, typer.Option("--park", help="park code")]
+YearOpt = Annotated[int, typer.Option("--year", help="calendar year")]
+MonthOpt = Annotated[int | None, typer.Option("--month", help="month 1-12; omit for the year")]
+EntOpt = Annotated[
+    str | None, typer.Option("--enterprise", help="enterprise code; omit for the park")
+]
+GapOpt = Annotated[str, typer.Option("--gap-policy", help="'error' or 'scale' (marked estimate)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help="write an Excel workbook")]
+PdfOpt = Annotated[Path | None, typer.Option("--pdf", help="write a PDF")]
+LangOpt = Annotated[str, typer.Option("--lang", help="zh or en")]
+
+
+@contextmanager
+def _park(code: str) -> Iterator[tuple[Session, Park]]:
+    try:
+        with session_scope(get_settings().effective_database_url) as s:
+            yield s, get_park(s, code)
+    except LingtanError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        if exc.details:
+            console.print(json.dumps(exc.details, ensure_ascii=False, default=str)[:2000])
+        raise typer.Exit(1) from exc
+
+
+def _rows(rows: list[dict[str, Any]], as_json: bool, title: str = "") -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+        return
+    table = Table(title=title or None)
+    for col in rows[0] if rows else []:
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*("" if v is None else f"{v:,.3f}" if isinstance(v, float) else str(v)
+                        for v in r.values()))  # fmt: skip
+    console.print(table)
+
+
+def _outputs(
+    inv: dict[str, Any], card: dict[str, Any] | None, xlsx: Path | None, pdf: Path | None, lang: str
+) -> None:
+    if xlsx is not None:
+        xlsx.write_bytes(carbon_reports.workbook(inv, card, lang))
+        console.print(f"wrote {xlsx}")
+    if pdf is not None:
+        pdf.write_bytes(carbon_reports.pdf(inv, card, lang))
+        console.print(f"wrote {pdf}")
+
+
+@carbon_app.command("inventory")
+def inventory_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterprise: EntOpt = None,
+                  gap_policy: GapOpt = "error", as_json: JsonOpt = False, xlsx: XlsxOpt = None,
+                  pdf: PdfOpt = None, lang: LangOpt = "zh") -> None:  # fmt: skip
+    """Greenhouse gas inventory of an enterprise or the park for a month or a year."""
+    with _park(park) as (s, p):
+        inv = carbon_closing.inventory(s, OPERATOR, p, Period(year, month), enterprise,
+                                       check_gap_policy(gap_policy))  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(inv, ensure_ascii=False, indent=1, default=str))
+    else:
+        state = "closed" if inv["closed"] else "computed"
+        rows = [{"total": k, "co2e_t": v} for k, v in inv["totals"].items()]
+        _rows(rows, False, f"{inv['entity']} {inv['period']['label']} ({state})")
+        for e in inv["enterprises"]:
+            console.print(f"  {e['entity']:<8} scope1 {e['totals']['scope1_co2e_t']:>14,.1f}  "
+                          f"scope2 loc {e['totals']['scope2_location_co2e_t']:>14,.1f}  "
+                          f"mkt {e['totals']['scope2_market_co2e_t']:>14,.1f} t")  # fmt: skip
+        for n in inv["notes"]:
+            console.print(f"  - {n}", highlight=False)
+        console.print(f"content hash {inv['content_hash']}")
+    _outputs(inv, None, xlsx, pdf, lang)
+
+
+@carbon_app.command("scorecard")
+def scorecard_cmd(park: ParkOpt, year: YearOpt, gap_policy: GapOpt = "error",
+                  as_json: JsonOpt = False, xlsx: XlsxOpt = None, pdf: PdfOpt = None,
+                  lang: LangOpt = "zh") -> None:  # fmt: skip
+    """Zero-carbon park scorecard: indicators, thresholds, pass/fail and gaps."""
+    policy = check_gap_policy(gap_policy)
+    with _park(park) as (s, p):
+        card = scorecard.park_scorecard(s, OPERATOR, p, year, policy)
+        inv = carbon_closing.inventory(s, OPERATOR, p, Period(year), None, policy)
+    if as_json:
+        typer.echo(json.dumps(card, ensure_ascii=False, indent=1, default=str))
+    else:
+        _rows([{"indicator": i["indicator"], "status": i["status"], "value": i["value"],
+                "threshold": i["threshold_text"], "gap / data needed": i["explanation"] or i["data_needed"]}
+               for i in card["indicators"]], False, f"scorecard {park} {year}")  # fmt: skip
+    _outputs(inv, card, xlsx, pdf, lang)
+
+
+@carbon_app.command("close")
+def close_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterprise: EntOpt = None,
+              gap_policy: GapOpt = "error") -> None:  # fmt: skip
+    """Close an inventory: stored with its factors and hash; newer factors do not change it."""
+    with _park(park) as (s, p):
+        inv = carbon_closing.close_inventory(
+            s, OPERATOR, p, Period(year, month), enterprise, gap_policy
+        )
+    console.print(f"closed snapshot {inv['closed']['snapshot_id']} hash {inv['content_hash']}")
+
+
+@cert_app.command("import")
+def cert_import(file: Path, park: ParkOpt,
+                holder: Annotated[str, typer.Option(help="enterprise code")],
+                batch: str = "") -> None:  # fmt: skip
+    """Import a CSV: code,vintage_year,vintage_month,plant_id,technology,tradable."""
+    rows = list(csv.DictReader(io.StringIO(file.read_text(encoding="utf-8-sig"))))
+    try:
+        certs = [certificates.CertificateIn(r["code"].strip(), int(r["vintage_year"]), int(r["vintage_month"]),
+                                            r["plant_id"], r["technology"],
+                                            r["tradable"].strip().lower() in {"1", "true", "yes", "是"})
+                 for r in rows]  # fmt: skip
+    except (KeyError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {file}: bad row ({exc})")
+        raise typer.Exit(1) from exc
+    with _park(park) as (s, p):
+        n = certificates.import_batch(s, OPERATOR, p, holder, certs, batch or file.name)
+    console.print(f"imported {n} certificates for {holder}")
+
+
+@cert_app.command("transfer")
+def cert_transfer(codes: list[str], park: ParkOpt,
+                  from_: Annotated[str, typer.Option("--from", help="enterprise code")],
+                  to: Annotated[str, typer.Option("--to", help="enterprise code")]) -> None:  # fmt: skip
+    """Transfer certificates between two enterprises of the park."""
+    with _park(park) as (s, p):
+        n = certificates.transfer(s, OPERATOR, p, codes, from_, to)
+    console.print(f"transferred {n} certificates from {from_} to {to}")
+
+
+@cert_app.command("retire")
+def cert_retire(codes: list[str], park: ParkOpt, year: YearOpt,
+                enterprise: Annotated[str, typer.Option(help="enterprise code")],
+                month: MonthOpt = None,
+                months_before: Annotated[int | None, typer.Option(help="rolling window")] = None,
+                months_after: int = 0) -> None:  # fmt: skip
+    """Retire certificates against an enterprise and period (all or nothing)."""
+    policy = (ClaimPolicy() if months_before is None
+              else ClaimPolicy("rolling_months", months_before, months_after))  # fmt: skip
+    with _park(park) as (s, p):
+        out = certificates.retire(s, OPERATOR, p, codes, enterprise, Period(year, month), policy)
+    console.print(
+        f"retired {out['retired']} certificates ({out['mwh']:g} MWh) for {enterprise} {out['period']}"
+    )
+
+
+@cert_app.command("list")
+def cert_list(park: ParkOpt, holder: Annotated[str | None, typer.Option(help="enterprise")] = None,
+              as_json: JsonOpt = False) -> None:  # fmt: skip
+    """List the park's certificates with holder and retirement."""
+    with _park(park) as (s, p):
+        rows = certificates.list_certificates(s, OPERATOR, p, holder)
+    _rows(rows, as_json, f"certificates {park}")
+
+
+@factor_app.command("add")
+def factor_add(region: Annotated[str, typer.Option(help="CN, CN-YN, GRID-SOUTH …")],
+               kind: Annotated[str, typer.Option(help="provincial, regional, national_average, "
+                                                      "national_excl_market_nonfossil")],
+               data_year: Annotated[str, typer.Option("--data-year")],
+               value: Annotated[float, typer.Option(help="tCO2/MWh (= kgCO2/kWh)")],
+               source: Annotated[str, typer.Option(help="publication, table, date")],
+               confidence: str = "checked") -> None:  # fmt: skip
+    """Add a grid factor version; closed inventories keep theirs until recomputed."""
+    try:
+        with session_scope(get_settings().effective_database_url) as s:
+            out = carbon_closing.add_factor(s, OPERATOR, carbon_closing.FactorSpec(
+                region, kind, data_year, value, source, confidence))  # fmt: skip
+    except LingtanError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from exc
+    console.print(f"added {out['factor_id']} version {out['version']}")
+
+
+@factor_app.command("impact")
+def factor_impact(park: ParkOpt, as_json: JsonOpt = False) -> None:
+    """List closed inventories that today's factors would change."""
+    with _park(park) as (s, p):
+        rows = carbon_closing.factor_impact(s, OPERATOR, p)
+    flat = [{"snapshot": r["snapshot_id"], "entity": r["entity"], "period": r["period"],
+             "old_market_t": r["old_totals"]["total_market_co2e_t"],
+             "new_market_t": r["new_totals"]["total_market_co2e_t"],
+             "old_location_t": r["old_totals"]["total_location_co2e_t"],
+             "new_location_t": r["new_totals"]["total_location_co2e_t"],
+             "factors_added": ", ".join(r["factors_added"])} for r in rows]  # fmt: skip
+    _rows(rows if as_json else flat, as_json, f"closed inventories changed by new factors ({park})")
+
+
+@factor_app.command("recompute")
+def factor_recompute(snapshot_id: int, park: ParkOpt) -> None:
+    """Recompute a closed inventory into a new revision (the old one is kept)."""
+    with _park(park) as (s, p):
+        inv = carbon_closing.recompute(s, OPERATOR, p, snapshot_id)
+    c = inv["closed"]
+    console.print(
+        f"snapshot {c['snapshot_id']} (revision {c['revision']}) supersedes {c['supersedes_id']}"
+    )
+
+
+@input_app.command("production")
+def data_production(park: ParkOpt, year: YearOpt,
+                    enterprise: Annotated[str, typer.Option(help="enterprise code")],
+                    aluminium_t: Annotated[float, typer.Option("--aluminium-t")],
+                    anode_t: Annotated[float, typer.Option("--anode-t", help="net anode use [t]")],
+                    reference: str = "", month: MonthOpt = None) -> None:  # fmt: skip
+    """Record primary aluminium production for a month or year."""
+    with _park(park) as (s, p):
+        rid = carbon_inputs.add_production(s, OPERATOR, p, enterprise, Period(year, month),
+                                           carbon_inputs.ProductionIn(aluminium_t, anode_t, reference))  # fmt: skip
+    console.print(f"production record {rid}")
+
+
+@input_app.command("measured")
+def data_measured(park: ParkOpt, year: YearOpt,
+                  enterprise: Annotated[str, typer.Option(help="enterprise code")],
+                  fuel: Annotated[str, typer.Option(help="fuel, or 'steam' for enthalpy GJ/t")],
+                  reference: Annotated[str, typer.Option(help="lab report")],
+                  month: MonthOpt = None, unit: str | None = None, ncv: float | None = None,
+                  carbon_content: float | None = None, oxidation: float | None = None) -> None:  # fmt: skip
+    """Record measured fuel parameters (or a steam enthalpy) for a month or year."""
+    if ncv is None and carbon_content is None and oxidation is None:
+        raise typer.BadParameter(
+            ValidationError("give --ncv, --carbon-content or --oxidation").message
+        )
+    with _park(park) as (s, p):
+        rid = carbon_inputs.add_measured(s, OPERATOR, p, enterprise, Period(year, month),
+                                         carbon_inputs.MeasuredIn(fuel, reference, unit, ncv,
+                                                                  carbon_content, oxidation))  # fmt: skip
+    console.print(f"measured parameters record {rid}")
+
+
+@input_app.command("contract")
+def data_contract(park: ParkOpt, year: YearOpt,
+                  enterprise: Annotated[str, typer.Option(help="enterprise code")],
+                  mwh: Annotated[float, typer.Option(help="green power delivered [MWh]")],
+                  ref: Annotated[str, typer.Option(help="contract id")],
+                  month: MonthOpt = None) -> None:  # fmt: skip
+    """Record green power trading delivered in a month or year."""
+    with _park(park) as (s, p):
+        rid = carbon_inputs.add_contract(s, OPERATOR, p, enterprise, Period(year, month), mwh, ref)
+    console.print(f"contract record {rid}")

@@ -1,0 +1,458 @@
+"""Greenhouse gas inventories of an enterprise or the park, computed from metered data.
+
+Activities come from the hourly roll-ups of the meters that bound the enterprise (grid import
+and export, on-site generation, direct green supply, fuel and heat purchase or consumption);
+sub-meters, storage and water meters are listed in the notes and not added.  For each meter the
+period's quantity is the sum of its roll-ups and its completeness is intervals present against
+``(end − start) / interval``.  A meter with no data at all is a gap, never a zero.
+
+Steam metered in tonnes becomes energy with the enterprise's measured enthalpy for the period
+(``measured_fuel_parameter`` row with ``fuel = "steam"``, GJ/t) or, failing that, the GB/T
+2589-2020 appendix A low-pressure steam value 3763 MJ/t shipped in
+``standard_coal_coefficients.csv``; the conversion used is stated in the inventory's notes.
+
+A closed inventory (see :mod:`lingtan.services.carbon_closing`) is returned as stored; newer
+factors change it only through an explicit recompute.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from lingtan.engines.accounting import (
+    Activity,
+    AluminiumProduction,
+    ElectricityInstruments,
+    GapPolicy,
+    Inventory,
+    MeasuredFuelParameters,
+    Period,
+    aggregate_inventories,
+    compute_inventory,
+)
+from lingtan.errors import MissingDataError, NotFoundError, UnitError, ValidationError
+from lingtan.reference.carbon import CarbonReference, GridFactor, carbon_reference
+from lingtan.reference.energy import coal_coefficient
+from lingtan.services.principal import Principal, enterprise_scope, meter_scope, require_park
+from lingtan.store.carbon_models import (
+    CertificateRetirement,
+    EmissionFactorRow,
+    GreenPowerContract,
+    MeasuredFuelParameter,
+    ProductionRecord,
+)
+from lingtan.store.models import Enterprise, Meter, Park, ReadingHourly
+from lingtan.units import conversion_factor
+
+ALUMINIUM_INDUSTRY = "C3216"  # GB/T 4754-2017: primary aluminium smelting
+ELECTRICITY_ROLES = frozenset(
+    {"grid_import", "purchase", "grid_export", "onsite_generation", "direct_green_supply"}
+)
+SUPPLY_ROLES = frozenset({"purchase", "consumption"})
+NOT_CARBON = frozenset({"water"})
+
+
+def period_bounds(period: Period, tz: str) -> tuple[int, int]:
+    """Return ``[start, end)`` of a calendar month or year in local time ``tz`` [epoch s]."""
+    zone = ZoneInfo(tz)
+    m0 = period.month or 1
+    start = datetime(period.year, m0, 1, tzinfo=zone)
+    if period.month is None or period.month == 12:
+        end = datetime(period.year + 1, 1, 1, tzinfo=zone)
+    else:
+        end = datetime(period.year, period.month + 1, 1, tzinfo=zone)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+def default_steam_enthalpy_gj_per_t() -> tuple[float, str]:
+    """Return the GB/T 2589-2020 low-pressure steam energy [GJ/t] and its citation.
+
+    Read from the note ``3763 MJ/t`` of ``steam_low_pressure`` in the shipped coefficients.
+    """
+    row = coal_coefficient("steam")
+    match = re.search(r"([\d.]+)\s*MJ/t", row.note)
+    if match is None:
+        raise MissingDataError("GB/T 2589 steam row has no MJ/t note; give a measured enthalpy")
+    return float(match.group(1)) / 1000.0, f"{row.source}, low-pressure steam {row.note}"
+
+
+# --- reference with user-added factor versions ---------------------------------------------------
+
+
+def user_grid_factor(row: EmissionFactorRow) -> GridFactor:
+    """Return a user-added factor row as a :class:`GridFactor` (``year`` parsed if numeric)."""
+    return GridFactor(
+        region_code=row.region_code,
+        region_name=row.region_name,
+        kind=row.kind,
+        data_year=row.data_year,
+        year=int(row.data_year) if row.data_year.isdigit() else None,
+        factor_tco2_per_mwh=row.factor_tco2_per_mwh,
+        published_by="user",
+        source=row.source,
+        confidence=row.confidence,
+        version=row.version,
+    )
+
+
+def build_reference(session: Session) -> CarbonReference:
+    """Return the shipped reference with user-added grid factors; the newest version wins."""
+    ref = carbon_reference()
+    rows = session.scalars(select(EmissionFactorRow).order_by(EmissionFactorRow.id)).all()
+    if not rows:
+        return ref
+    grid = {(g.region_code, g.kind, g.data_year): g for g in ref.grid}
+    for r in rows:
+        grid[(r.region_code, r.kind, r.data_year)] = user_grid_factor(r)
+    return dataclasses.replace(ref, grid=tuple(grid.values()))
+
+
+# --- activities from metered data ---------------------------------------------------------------
+
+
+def _accounted(m: Meter) -> bool:
+    if m.carrier in NOT_CARBON:
+        return False
+    if m.carrier == "electricity":
+        return m.role in ELECTRICITY_ROLES
+    return m.role in SUPPLY_ROLES
+
+
+def _period_params(session: Session, model: Any, ent_id: int, period: Period) -> list[Any]:
+    """Rows of a per-period table for the period: monthly rows first, then yearly ones."""
+    cond = model.month.is_(None)
+    if period.month is not None:
+        cond = or_(model.month == period.month, model.month.is_(None))
+    rows = session.scalars(
+        select(model).where(model.enterprise_id == ent_id, model.year == period.year, cond)
+    ).all()
+    return sorted(rows, key=lambda r: (r.month is None, -r.id))
+
+
+def _steam_activity(
+    m: Meter, qty: float, present: int, expected: int, enthalpy: tuple[float, str]
+) -> tuple[Activity, str]:
+    """Turn a steam meter's mass into energy with the enthalpy; energy units pass through."""
+    try:
+        t = qty * conversion_factor(m.unit, "t")
+    except UnitError:
+        return Activity("steam", m.role, qty, m.unit, m.code, present, expected), ""
+    gj_per_t = enthalpy[0]
+    note = (
+        f"steam meter {m.code}: {t:.6g} t × {gj_per_t:g} GJ/t = {t * gj_per_t:.6g} GJ "
+        f"({enthalpy[1]})"
+    )
+    return Activity("steam", m.role, t * gj_per_t, "GJ", m.code, present, expected), note
+
+
+def meter_activities(
+    session: Session, p: Principal, ent: Enterprise, period: Period, tz: str
+) -> tuple[list[Activity], list[str]]:
+    """Return the enterprise's activities for the period and notes on what was (not) used."""
+    start_s, end_s = period_bounds(period, tz)
+    meters = session.scalars(
+        select(Meter).where(Meter.enterprise_id == ent.id, meter_scope(p)).order_by(Meter.code)
+    ).all()
+    used = [m for m in meters if _accounted(m)]
+    notes = [
+        f"meter {m.code} ({m.carrier}/{m.role}) not added: not a boundary meter"
+        for m in meters
+        if not _accounted(m) and m.carrier not in NOT_CARBON
+    ]
+    sums: dict[int, tuple[float, int]] = {}
+    if used:
+        stmt = (
+            select(ReadingHourly.meter_id, func.sum(ReadingHourly.value), func.sum(ReadingHourly.present))
+            .where(
+                ReadingHourly.meter_id.in_([m.id for m in used]),
+                ReadingHourly.hour >= start_s,
+                ReadingHourly.hour < end_s,
+            )
+            .group_by(ReadingHourly.meter_id)
+        )  # fmt: skip
+        sums = {mid: (float(v or 0.0), int(n or 0)) for mid, v, n in session.execute(stmt)}
+    enthalpy = _steam_enthalpy(session, ent, period)
+    acts: list[Activity] = []
+    for m in used:
+        qty, present = sums.get(m.id, (0.0, 0))
+        expected = (end_s - start_s) // m.interval_s
+        if m.carrier == "steam":
+            act, note = _steam_activity(m, qty, present, expected, enthalpy)
+            notes += [note] if note else []
+            acts.append(act)
+        else:
+            acts.append(Activity(m.carrier, m.role, qty, m.unit, m.code, present, expected))
+    return acts, notes
+
+
+def _steam_enthalpy(session: Session, ent: Enterprise, period: Period) -> tuple[float, str]:
+    for r in _period_params(session, MeasuredFuelParameter, ent.id, period):
+        if r.fuel == "steam" and r.ncv_gj_per_unit is not None:
+            return r.ncv_gj_per_unit, f"measured enthalpy ({r.reference})"
+    value, cite = default_steam_enthalpy_gj_per_t()
+    return value, f"default: {cite}"
+
+
+# --- other inputs: measured fuels, production, instruments --------------------------------------
+
+
+def measured_fuels(
+    session: Session, ent: Enterprise, period: Period
+) -> list[MeasuredFuelParameters]:
+    """Measured parameters per fuel for the period (a monthly row before the yearly one)."""
+    out: dict[str, MeasuredFuelParameters] = {}
+    for r in _period_params(session, MeasuredFuelParameter, ent.id, period):
+        if r.fuel == "steam" or r.fuel in out:
+            continue
+        out[r.fuel] = MeasuredFuelParameters(
+            r.fuel, r.reference, r.activity_unit, r.ncv_gj_per_unit,
+            r.carbon_content_tc_per_tj, r.oxidation_rate,
+        )  # fmt: skip
+    return [out[k] for k in sorted(out)]
+
+
+def aluminium_production(
+    session: Session, ent: Enterprise, period: Period
+) -> AluminiumProduction | None:
+    """Production data of a primary aluminium smelter for the period.
+
+    A year uses its yearly record, else the sum of twelve monthly records (measured parameters
+    only from a yearly record).
+
+    Raises
+    ------
+    MissingDataError
+        If the enterprise smelts aluminium (GB/T 4754 C3216) and the period has no record:
+        process emissions are never silently zero.
+    """
+    rows = session.scalars(
+        select(ProductionRecord)
+        .where(ProductionRecord.enterprise_id == ent.id, ProductionRecord.year == period.year)
+        .order_by(ProductionRecord.id.desc())
+    ).all()
+    exact = [r for r in rows if r.month == period.month]
+    if exact:
+        r = exact[0]
+        return AluminiumProduction(
+            r.aluminium_t, r.anode_net_consumption_t, r.anode_sulfur_fraction,
+            r.anode_ash_fraction, r.cf4_kg_per_t_al, r.c2f6_kg_per_t_al, r.reference,
+            f"production_record:{r.id}",
+        )  # fmt: skip
+    monthly = {r.month: r for r in reversed(rows) if r.month is not None}
+    if period.month is None and len(monthly) == 12:
+        ms = [monthly[k] for k in sorted(monthly)]
+        return AluminiumProduction(
+            sum(r.aluminium_t for r in ms), sum(r.anode_net_consumption_t for r in ms),
+            reference="sum of 12 monthly production records",
+            source_id="production_record:" + ",".join(str(r.id) for r in ms),
+        )  # fmt: skip
+    if ent.industry_code == ALUMINIUM_INDUSTRY:
+        raise MissingDataError(
+            f"enterprise {ent.code} smelts primary aluminium ({ALUMINIUM_INDUSTRY}) but has no "
+            f"production record for {period.label} (aluminium t, net anode consumption t); "
+            "process emissions cannot be computed",
+            details={"enterprise": ent.code, "period": period.label},
+        )
+    return None
+
+
+def instruments(session: Session, ent: Enterprise, period: Period) -> ElectricityInstruments:
+    """Certificates retired and green power contracted for the enterprise and period [MWh].
+
+    A year counts what was retired against the year and against each of its months.
+    """
+
+    def _match(model: Any) -> Any:
+        cond = model.year == period.year
+        return cond if period.month is None else cond & (model.month == period.month)
+
+    retired = session.scalars(
+        select(CertificateRetirement.certificate_code)
+        .where(CertificateRetirement.enterprise_id == ent.id, _match(CertificateRetirement))
+        .order_by(CertificateRetirement.certificate_code)
+    ).all()
+    contracts = session.execute(
+        select(GreenPowerContract.mwh, GreenPowerContract.contract_ref)
+        .where(GreenPowerContract.enterprise_id == ent.id, _match(GreenPowerContract))
+        .order_by(GreenPowerContract.id)
+    ).all()
+    refs = [f"certificates: {len(retired)} retired"] if retired else []
+    refs += [f"contract {ref}: {mwh:g} MWh" for mwh, ref in contracts]
+    return ElectricityInstruments(
+        certificates_mwh=float(len(retired)),
+        green_contract_mwh=float(sum(mwh for mwh, _ in contracts)),
+        references=tuple(refs),
+    )
+
+
+# --- inventories -------------------------------------------------------------------------------
+
+
+def visible_enterprise(session: Session, p: Principal, park: Park, code: str) -> Enterprise:
+    """Return the park's enterprise ``code`` if visible to the caller (else not found)."""
+    ent = session.scalar(
+        select(Enterprise).where(
+            Enterprise.park_id == park.id, Enterprise.code == code, enterprise_scope(p)
+        )
+    )
+    if ent is None:
+        raise NotFoundError(f"enterprise {code!r} not found in park {park.code}")
+    return ent
+
+
+def compute_enterprise(
+    session: Session,
+    p: Principal,
+    park: Park,
+    ent: Enterprise,
+    period: Period,
+    gap_policy: GapPolicy = "error",
+    ref: CarbonReference | None = None,
+) -> Inventory:
+    """Compute one enterprise's inventory from its metered data (no closed-snapshot lookup)."""
+    acts, notes = meter_activities(session, p, ent, period, park.timezone)
+    inv = compute_inventory(
+        ent.code, period, park.province, acts,
+        measured_fuels=measured_fuels(session, ent, period),
+        aluminium=aluminium_production(session, ent, period),
+        instruments=instruments(session, ent, period),
+        gap_policy=gap_policy, ref=ref or build_reference(session),
+    )  # fmt: skip
+    return dataclasses.replace(inv, notes=(*inv.notes, *notes))
+
+
+def compute_park(
+    session: Session,
+    p: Principal,
+    park: Park,
+    period: Period,
+    gap_policy: GapPolicy = "error",
+    ref: CarbonReference | None = None,
+) -> tuple[Inventory, list[Inventory]]:
+    """Compute the park's inventory as the sum of its enterprises' inventories."""
+    require_park(p, park.id)
+    ref = ref or build_reference(session)
+    ents = session.scalars(
+        select(Enterprise).where(Enterprise.park_id == park.id).order_by(Enterprise.code)
+    ).all()
+    if not ents:
+        raise MissingDataError(f"park {park.code} has no enterprises to account")
+    invs = [compute_enterprise(session, p, park, e, period, gap_policy, ref) for e in ents]
+    return aggregate_inventories(park.code, invs), invs
+
+
+def parse_period(year: int, month: int | None) -> Period:
+    """Return the engine period (validated)."""
+    return Period(year, month)
+
+
+def check_gap_policy(value: str) -> GapPolicy:
+    """Return ``value`` if it is a gap policy (``error`` or ``scale``)."""
+    if value == "error":
+        return "error"
+    if value == "scale":
+        return "scale"
+    raise ValidationError(f"gap policy {value!r}: 'error' or 'scale'")
+
+
+def inventory_dict(
+    inv: Inventory, gap_policy: str, parts: Sequence[Inventory] = ()
+) -> dict[str, Any]:
+    """Return the inventory as JSON-ready data: totals, lines with provenance, factors used."""
+    factors = {
+        (f.factor_id, f.version): dataclasses.asdict(f) for x in inv.lines for f in x.factors
+    }
+    return {
+        "entity": inv.entity_id,
+        "level": "park" if parts else "enterprise",
+        "period": {"year": inv.period.year, "month": inv.period.month, "label": inv.period.label},
+        "province_code": inv.province_code,
+        "gwp_set": inv.gwp_set,
+        "gap_policy": gap_policy,
+        "totals": totals_dict(inv),
+        "electricity": dataclasses.asdict(inv.electricity),
+        "lines": [dataclasses.asdict(x) for x in inv.lines],
+        "factors": [factors[k] for k in sorted(factors)],
+        "is_estimate": inv.is_estimate,
+        "estimated_share": inv.estimated_share,
+        "notes": list(inv.notes),
+        "content_hash": inv.content_hash,
+        "enterprises": [
+            {
+                "entity": x.entity_id,
+                "totals": totals_dict(x),
+                "is_estimate": x.is_estimate,
+                "estimated_share": x.estimated_share,
+                "content_hash": x.content_hash,
+            }
+            for x in parts
+        ],  # fmt: skip
+        "closed": None,
+    }
+
+
+def totals_dict(inv: Inventory) -> dict[str, float]:
+    """Return the inventory's totals [t CO2e] by scope and method."""
+    return {
+        "scope1_fuel_co2e_t": inv.scope1_fuel_co2e_t,
+        "scope1_process_co2e_t": inv.scope1_process_co2e_t,
+        "scope1_co2e_t": inv.scope1_co2e_t,
+        "scope2_location_co2e_t": inv.scope2_location_co2e_t,
+        "scope2_market_co2e_t": inv.scope2_market_co2e_t,
+        "total_location_co2e_t": inv.total_location_co2e_t,
+        "total_market_co2e_t": inv.total_market_co2e_t,
+    }
+
+
+def compute_entity(
+    session: Session,
+    p: Principal,
+    park: Park,
+    period: Period,
+    enterprise: str | None,
+    gap_policy: GapPolicy,
+    ref: CarbonReference | None = None,
+) -> dict[str, Any]:
+    """Compute (never read from a snapshot) the inventory of an enterprise or the park."""
+    if enterprise is None:
+        inv, parts = compute_park(session, p, park, period, gap_policy, ref)
+        return inventory_dict(inv, gap_policy, parts)
+    ent = visible_enterprise(session, p, park, enterprise)
+    return inventory_dict(
+        compute_enterprise(session, p, park, ent, period, gap_policy, ref), gap_policy
+    )
+
+
+def monthly_overview(
+    session: Session, p: Principal, park: Park, year: int, gap_policy: GapPolicy = "scale"
+) -> list[dict[str, Any]]:
+    """Per enterprise visible to the caller and month: Scope 1, Scope 2 location and market."""
+    ref = build_reference(session)
+    ents = session.scalars(
+        select(Enterprise)
+        .where(Enterprise.park_id == park.id, enterprise_scope(p))
+        .order_by(Enterprise.code)
+    ).all()
+    rows = []
+    for month in range(1, 13):
+        period = Period(year, month)
+        for e in ents:
+            try:
+                inv = compute_enterprise(session, p, park, e, period, gap_policy, ref)
+            except (MissingDataError, ValidationError) as exc:
+                rows.append({"enterprise": e.code, "month": month, "error": exc.message})
+                continue
+            rows.append({
+                "enterprise": e.code, "month": month, **totals_dict(inv),
+                "is_estimate": inv.is_estimate, "estimated_share": inv.estimated_share,
+                "error": None,
+            })  # fmt: skip
+    return rows

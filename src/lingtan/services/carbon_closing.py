@@ -1,0 +1,237 @@
+"""Closed inventories and versioned emission factors.
+
+Closing an inventory stores its result, the factor ids and versions it used and its content
+hash.  From then on :func:`inventory` returns the stored result: a newer factor never changes it
+silently.  :func:`factor_impact` lists the closed inventories a recompute would change (new
+content hash, old and new totals, the factor versions that differ) and :func:`recompute` writes
+a new revision, keeping the old one as ``superseded``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lingtan.engines.accounting import GapPolicy, Period
+from lingtan.errors import ConflictError, NotFoundError, ValidationError
+from lingtan.services.carbon import check_gap_policy, compute_entity, visible_enterprise
+from lingtan.services.principal import Principal, require_admin, require_manager, require_park
+from lingtan.store.carbon_models import EmissionFactorRow, InventorySnapshot
+from lingtan.store.models import Enterprise, Park
+
+CONFIDENCE = frozenset({"checked", "secondary", "unverified"})
+
+
+def _entity_key(session: Session, p: Principal, park: Park, enterprise: str | None) -> str:
+    if enterprise is None:
+        require_park(p, park.id)
+        return "park"
+    return f"enterprise:{visible_enterprise(session, p, park, enterprise).id}"
+
+
+def _current(session: Session, park: Park, key: str, period: Period) -> InventorySnapshot | None:
+    return session.scalar(
+        select(InventorySnapshot).where(
+            InventorySnapshot.park_id == park.id,
+            InventorySnapshot.entity_key == key,
+            InventorySnapshot.year == period.year,
+            InventorySnapshot.month == (period.month or 0),
+            InventorySnapshot.status == "closed",
+        )
+    )
+
+
+def _stored(snap: InventorySnapshot) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(snap.result_json)
+    result["closed"] = {
+        "snapshot_id": snap.id, "revision": snap.revision, "closed_by": snap.user,
+        "closed_at": snap.created_at.isoformat(), "supersedes_id": snap.supersedes_id,
+    }  # fmt: skip
+    return result
+
+
+def inventory(
+    session: Session,
+    p: Principal,
+    park: Park,
+    period: Period,
+    enterprise: str | None = None,
+    gap_policy: GapPolicy = "error",
+) -> dict[str, Any]:
+    """Return the inventory of an enterprise (code) or the park: closed if closed, else computed."""
+    snap = _current(session, park, _entity_key(session, p, park, enterprise), period)
+    if snap is not None:
+        return _stored(snap)
+    return compute_entity(session, p, park, period, enterprise, gap_policy)
+
+
+def _write(
+    session: Session, p: Principal, park: Park, key: str, period: Period, result: dict[str, Any],
+    revision: int, supersedes: int | None,
+) -> InventorySnapshot:  # fmt: skip
+    snap = InventorySnapshot(
+        park_id=park.id, entity_key=key, year=period.year, month=period.month or 0,
+        revision=revision, status="closed", gap_policy=result["gap_policy"],
+        content_hash=result["content_hash"],
+        factors_json=json.dumps(
+            [{"factor_id": f["factor_id"], "version": f["version"]} for f in result["factors"]]
+        ),
+        result_json=json.dumps(result, ensure_ascii=False), supersedes_id=supersedes,
+        user=p.username,
+    )  # fmt: skip
+    session.add(snap)
+    session.flush()
+    return snap
+
+
+def close_inventory(
+    session: Session,
+    p: Principal,
+    park: Park,
+    period: Period,
+    enterprise: str | None = None,
+    gap_policy: str = "error",
+) -> dict[str, Any]:
+    """Compute and close an inventory (park manager or admin).
+
+    Raises
+    ------
+    ConflictError
+        If the inventory is closed already (recompute it instead).
+    """
+    require_manager(p, park.id)
+    key = _entity_key(session, p, park, enterprise)
+    current = _current(session, park, key, period)
+    if current is not None:
+        raise ConflictError(
+            f"inventory {key} {period.label} is closed already (snapshot {current.id}); "
+            "recompute it explicitly to use newer factors",
+            details={"snapshot_id": current.id},
+        )
+    result = compute_entity(session, p, park, period, enterprise, check_gap_policy(gap_policy))
+    return _stored(_write(session, p, park, key, period, result, 1, None))
+
+
+@dataclass(frozen=True)
+class FactorSpec:
+    """A new version of an electricity grid factor [tCO2/MWh]."""
+
+    region_code: str
+    kind: str
+    data_year: str
+    factor_tco2_per_mwh: float
+    source: str
+    confidence: str = "checked"
+    region_name: str = ""
+
+
+def add_factor(session: Session, p: Principal, spec: FactorSpec) -> dict[str, Any]:
+    """Add a grid factor version (platform admin); closed inventories are not touched."""
+    require_admin(p)
+    if not spec.factor_tco2_per_mwh >= 0.0:
+        raise ValidationError(f"factor {spec.factor_tco2_per_mwh!r} tCO2/MWh must be >= 0")
+    if spec.confidence not in CONFIDENCE:
+        raise ValidationError(f"confidence {spec.confidence!r}: one of {sorted(CONFIDENCE)}")
+    if not spec.source.strip():
+        raise ValidationError("a factor needs its source (publication, table, date)")
+    n = session.scalar(select(func.count()).select_from(EmissionFactorRow)) or 0
+    text = "\x1f".join(
+        [spec.region_code, spec.kind, spec.data_year, repr(spec.factor_tco2_per_mwh),
+         spec.source, spec.confidence, f"user#{n + 1}"]
+    )  # fmt: skip
+    row = EmissionFactorRow(
+        region_code=spec.region_code, region_name=spec.region_name, kind=spec.kind,
+        data_year=spec.data_year, factor_tco2_per_mwh=spec.factor_tco2_per_mwh,
+        source=spec.source, confidence=spec.confidence,
+        version=hashlib.sha256(text.encode()).hexdigest()[:12], user=p.username,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return {
+        "id": row.id, "factor_id": f"grid:{row.region_code}:{row.kind}:{row.data_year}",
+        "version": row.version, "value": row.factor_tco2_per_mwh,
+    }  # fmt: skip
+
+
+def _snapshot_target(session: Session, snap: InventorySnapshot) -> str | None:
+    if snap.entity_key == "park":
+        return None
+    from_id = int(snap.entity_key.split(":", 1)[1])
+    ent = session.get(Enterprise, from_id)
+    if ent is None:
+        raise NotFoundError(f"enterprise {from_id} of snapshot {snap.id} no longer exists")
+    return ent.code
+
+
+def _recomputed(
+    session: Session, p: Principal, park: Park, snap: InventorySnapshot
+) -> dict[str, Any]:
+    period = Period(snap.year, snap.month or None)
+    return compute_entity(
+        session, p, park, period, _snapshot_target(session, snap),
+        check_gap_policy(snap.gap_policy),
+    )  # fmt: skip
+
+
+def factor_impact(session: Session, p: Principal, park: Park) -> list[dict[str, Any]]:
+    """List the park's closed inventories that a recompute with today's factors would change."""
+    require_park(p, park.id)
+    snaps = session.scalars(
+        select(InventorySnapshot)
+        .where(InventorySnapshot.park_id == park.id, InventorySnapshot.status == "closed")
+        .order_by(InventorySnapshot.id)
+    ).all()
+    out = []
+    for snap in snaps:
+        new = _recomputed(session, p, park, snap)
+        if new["content_hash"] == snap.content_hash:
+            continue
+        old = json.loads(snap.result_json)
+        before = {(f["factor_id"], f["version"]) for f in json.loads(snap.factors_json)}
+        after = {(f["factor_id"], f["version"]) for f in new["factors"]}
+        out.append({
+            "snapshot_id": snap.id, "entity": old["entity"], "period": old["period"]["label"],
+            "old_hash": snap.content_hash, "new_hash": new["content_hash"],
+            "old_totals": old["totals"], "new_totals": new["totals"],
+            "factors_removed": [f"{i}@{v}" for i, v in sorted(before - after)],
+            "factors_added": [f"{i}@{v}" for i, v in sorted(after - before)],
+        })  # fmt: skip
+    return out
+
+
+def recompute(session: Session, p: Principal, park: Park, snapshot_id: int) -> dict[str, Any]:
+    """Recompute a closed inventory: a new revision is closed, the old one kept as superseded."""
+    require_manager(p, park.id)
+    snap = session.get(InventorySnapshot, snapshot_id)
+    if snap is None or snap.park_id != park.id:
+        raise NotFoundError(f"inventory snapshot {snapshot_id} not found in park {park.code}")
+    if snap.status != "closed":
+        raise ConflictError(f"snapshot {snapshot_id} is {snap.status}; recompute the current one")
+    new = _recomputed(session, p, park, snap)
+    snap.status = "superseded"
+    session.flush()
+    period = Period(snap.year, snap.month or None)
+    written = _write(session, p, park, snap.entity_key, period, new, snap.revision + 1, snap.id)
+    return _stored(written)
+
+
+def snapshots(session: Session, p: Principal, park: Park) -> list[dict[str, Any]]:
+    """All closed and superseded inventories of the park (newest first)."""
+    require_park(p, park.id)
+    rows = session.scalars(
+        select(InventorySnapshot)
+        .where(InventorySnapshot.park_id == park.id)
+        .order_by(InventorySnapshot.id.desc())
+    ).all()
+    return [
+        {"snapshot_id": s.id, "entity_key": s.entity_key, "year": s.year,
+         "month": s.month or None, "revision": s.revision, "status": s.status,
+         "content_hash": s.content_hash, "closed_by": s.user,
+         "closed_at": s.created_at.isoformat(), "supersedes_id": s.supersedes_id}
+        for s in rows
+    ]  # fmt: skip

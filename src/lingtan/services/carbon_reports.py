@@ -1,0 +1,209 @@
+"""Inventory and scorecard reports: an Excel workbook (openpyxl) and a PDF (ReportLab).
+
+Both take the JSON-ready results of :mod:`lingtan.services.carbon_closing` and
+:mod:`lingtan.services.scorecard`; labels are Chinese by default and English with ``lang="en"``.
+The Chinese PDF uses ReportLab's built-in CID font ``STSong-Light`` (Adobe-GB1), which PDF
+readers supply, so nothing is downloaded or embedded.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "温室气体排放清单", "scorecard": "零碳园区评价", "entity": "核算主体",
+        "period": "核算期", "province": "电网省份", "hash": "内容哈希", "estimate": "估算占比",
+        "scope1_fuel_co2e_t": "范围一 化石燃料燃烧", "scope1_process_co2e_t": "范围一 工业过程",
+        "scope1_co2e_t": "范围一 合计", "scope2_location_co2e_t": "范围二 基于位置",
+        "scope2_market_co2e_t": "范围二 基于市场", "total_location_co2e_t": "合计（基于位置）",
+        "total_market_co2e_t": "合计（基于市场）", "item": "项目", "value": "数值 (tCO2e)",
+        "lines": "排放明细", "scope": "范围", "category": "类别", "activity": "活动数据",
+        "unit": "单位", "co2e": "tCO2e", "formula": "计算式", "factors": "所用因子",
+        "factor": "因子", "version": "版本", "source": "来源", "confidence": "可信度",
+        "notes": "说明（回退、覆盖、估算）", "enterprises": "企业", "indicator": "指标",
+        "status": "结论", "threshold": "阈值", "gap": "差距", "pass": "达标",
+        "fail": "未达标", "data_needed": "需补充数据", "closed": "已关账（快照）",
+        "live": "实时计算",
+    },
+    "en": {
+        "title": "Greenhouse gas inventory", "scorecard": "Zero-carbon park scorecard",
+        "entity": "Entity", "period": "Period", "province": "Grid province",
+        "hash": "Content hash", "estimate": "Estimated share",
+        "scope1_fuel_co2e_t": "Scope 1 fuel combustion", "scope1_process_co2e_t": "Scope 1 process",
+        "scope1_co2e_t": "Scope 1 total", "scope2_location_co2e_t": "Scope 2 location-based",
+        "scope2_market_co2e_t": "Scope 2 market-based",
+        "total_location_co2e_t": "Total (location-based)",
+        "total_market_co2e_t": "Total (market-based)", "item": "Item", "value": "Value (tCO2e)",
+        "lines": "Emission lines", "scope": "Scope", "category": "Category",
+        "activity": "Activity", "unit": "Unit", "co2e": "tCO2e", "formula": "Formula",
+        "factors": "Factors used", "factor": "Factor", "version": "Version", "source": "Source",
+        "confidence": "Confidence", "notes": "Notes (fallbacks, overrides, estimates)",
+        "enterprises": "Enterprises", "indicator": "Indicator", "status": "Status",
+        "threshold": "Threshold", "gap": "Gap", "pass": "pass", "fail": "fail",
+        "data_needed": "data needed", "closed": "closed (snapshot)", "live": "computed live",
+    },
+}  # fmt: skip
+TOTAL_KEYS = (
+    "scope1_fuel_co2e_t", "scope1_process_co2e_t", "scope1_co2e_t", "scope2_location_co2e_t",
+    "scope2_market_co2e_t", "total_location_co2e_t", "total_market_co2e_t",
+)  # fmt: skip
+CJK_FONT = "STSong-Light"
+
+
+def _l(lang: str) -> dict[str, str]:
+    return LABELS["en" if lang == "en" else "zh"]
+
+
+def _header(inv: dict[str, Any], t: dict[str, str]) -> list[tuple[str, str]]:
+    state = t["closed"] if inv.get("closed") else t["live"]
+    return [
+        (t["entity"], f"{inv['entity']} ({inv['level']})"),
+        (t["period"], f"{inv['period']['label']} — {state}"),
+        (t["province"], inv["province_code"]),
+        (t["estimate"], f"{inv['estimated_share']:.2%}"),
+        (t["hash"], inv["content_hash"]),
+    ]
+
+
+def _line_rows(inv: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [x["entity_id"], x["scope"], x["category"], x["item"], round(x["activity"], 3),
+         x["activity_unit"], round(x["co2e_t"], 3), x["formula"]]
+        for x in inv["lines"]
+    ]  # fmt: skip
+
+
+def _indicator_rows(card: dict[str, Any], t: dict[str, str]) -> list[list[Any]]:
+    rows = []
+    for i in card["indicators"]:
+        gap = "; ".join(f"{g['name']} {g['value']:.6g} {g['unit']}" for g in i["gap"])
+        rows.append([
+            i["indicator"], t.get(i["status"], i["status"]),
+            "" if i["value"] is None else round(i["value"], 4),
+            f"{i['comparison']} {i['threshold_text']} {i['unit']}",
+            gap or i["data_needed"] or i["explanation"],
+        ])  # fmt: skip
+    return rows
+
+
+def _sheet(wb: Workbook, title: str, head: list[str], rows: list[list[Any]]) -> None:
+    ws = wb.create_sheet(title[:31])
+    ws.append(head)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        ws.append(r)
+
+
+def workbook(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh") -> bytes:
+    """Return the inventory (and scorecard) as an .xlsx workbook."""
+    t = _l(lang)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = t["title"][:31]
+    for k, v in _header(inv, t):
+        ws.append([k, v])
+    ws.append([])
+    ws.append([t["item"], t["value"]])
+    for k in TOTAL_KEYS:
+        ws.append([t[k], round(inv["totals"][k], 3)])
+    _sheet(wb, t["lines"], ["entity", t["scope"], t["category"], t["item"], t["activity"],
+                            t["unit"], t["co2e"], t["formula"]], _line_rows(inv))  # fmt: skip
+    _sheet(wb, t["factors"], [t["factor"], t["version"], "value", t["unit"], t["source"],
+                              t["confidence"], "origin"],
+           [[f["factor_id"], f["version"], f["value"], f["unit"], f["source"], f["confidence"],
+             f["origin"]] for f in inv["factors"]])  # fmt: skip
+    _sheet(wb, t["notes"], [t["notes"]], [[n] for n in inv["notes"]])
+    if inv["enterprises"]:
+        _sheet(wb, t["enterprises"], [t["entity"], *(t[k] for k in TOTAL_KEYS)],
+               [[e["entity"], *(round(e["totals"][k], 3) for k in TOTAL_KEYS)]
+                for e in inv["enterprises"]])  # fmt: skip
+    if card is not None:
+        _sheet(wb, t["scorecard"], [t["indicator"], t["status"], "value", t["threshold"], t["gap"]],
+               _indicator_rows(card, t))  # fmt: skip
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _styles(lang: str) -> tuple[ParagraphStyle, ParagraphStyle, str]:
+    font = "Helvetica"
+    if lang != "en":
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+        font = CJK_FONT
+    body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10, wordWrap="CJK")
+    head = ParagraphStyle("head", parent=body, fontSize=14, leading=18, spaceAfter=6)
+    return body, head, font
+
+
+def _table(rows: list[list[Any]], body: ParagraphStyle, widths: list[float]) -> Table:
+    cells = [[Paragraph(_esc(c), body) for c in r] for r in rows]
+    tbl = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
+    tbl.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8f0e8")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))  # fmt: skip
+    return tbl
+
+
+def _esc(v: Any) -> str:
+    text = f"{v:,.3f}" if isinstance(v, float) else str(v)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def pdf(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh") -> bytes:
+    """Return the inventory (and scorecard) as a PDF, in Chinese or English."""
+    t = _l(lang)
+    body, head, _ = _styles(lang)
+    story: list[Any] = [Paragraph(_esc(t["title"]), head)]
+    story.append(_table([[k, v] for k, v in _header(inv, t)], body, [40, 140]))
+    story += [Spacer(1, 4 * mm), _table(
+        [[t["item"], t["value"]], *([t[k], inv["totals"][k]] for k in TOTAL_KEYS)], body, [80, 60]
+    )]  # fmt: skip
+    if inv["enterprises"]:
+        keys = ("scope1_co2e_t", "scope2_location_co2e_t", "scope2_market_co2e_t")
+        rows = [[t["entity"], *(t[k] for k in keys)]]
+        rows += [[e["entity"], *(e["totals"][k] for k in keys)] for e in inv["enterprises"]]
+        story += [
+            Spacer(1, 4 * mm),
+            Paragraph(_esc(t["enterprises"]), head),
+            _table(rows, body, [40, 45, 45, 45]),
+        ]
+    if card is not None:
+        rows = [
+            [t["indicator"], t["status"], "value", t["threshold"], t["gap"]],
+            *_indicator_rows(card, t),
+        ]
+        story += [
+            Spacer(1, 4 * mm),
+            Paragraph(_esc(t["scorecard"]), head),
+            _table(rows, body, [38, 20, 18, 38, 66]),
+        ]
+    lines = [[t["category"], t["item"], t["co2e"], t["formula"]]]
+    lines += [[r[2], f"{r[0]} {r[3]}", r[6], r[7]] for r in _line_rows(inv)]
+    story += [
+        Spacer(1, 4 * mm),
+        Paragraph(_esc(t["lines"]), head),
+        _table(lines, body, [35, 35, 22, 88]),
+    ]
+    story += [Spacer(1, 4 * mm), Paragraph(_esc(t["notes"]), head)]
+    story += [Paragraph(_esc(n), body) for n in inv["notes"]]
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
+                            title=f"{t['title']} {inv['entity']} {inv['period']['label']}")  # fmt: skip
+    doc.build(story)
+    return out.getvalue()

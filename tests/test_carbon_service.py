@@ -1,0 +1,250 @@
+"""Inventory, closing and scorecard services on SQLite and PostgreSQL, against hand calculations.
+
+Factors (CARBON_SOURCES.md): Yunnan 2022 provincial 0.1073 tCO2/MWh; national excluding
+market-traded non-fossil 2022 0.5856 and 2023 0.6096; natural gas NCV 389.31 GJ/10^4 Nm3,
+15.3 tC/TJ, oxidation 0.99; purchased heat 0.11 tCO2/GJ; GB/T 2589-2020 low-pressure steam
+3763 MJ/t and electricity 0.1229 kgce/kWh.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from numpy.testing import assert_allclose
+from sqlalchemy.orm import Session
+
+from lingtan.domain import UserRole
+from lingtan.engines.accounting import Period
+from lingtan.errors import (
+    ConflictError,
+    MissingDataError,
+    NotFoundError,
+    TenantAccessError,
+)
+from lingtan.ingest.files import read_interval_file
+from lingtan.services import carbon_closing, carbon_inputs
+from lingtan.services.carbon_closing import FactorSpec, add_factor, close_inventory, inventory
+from lingtan.services.certificates import CertificateIn, import_batch, retire
+from lingtan.services.ingest import import_frame
+from lingtan.services.parks import (
+    EnterpriseSpec,
+    MeterSpec,
+    ParkSpec,
+    create_enterprise,
+    create_meter,
+    create_park,
+)
+from lingtan.services.principal import Principal
+from lingtan.services.scorecard import park_scorecard
+from lingtan.store.models import Park
+
+ADMIN = Principal(role=UserRole.ADMIN, username="t")
+JAN22 = Period(2022, 1)
+N_JAN = 31 * 96  # 2976 quarter-hours in January
+USCC_A = "91350100M000100Y43"
+USCC_B = "91110000600037341L"
+NOW = int(datetime(2030, 1, 1).timestamp())
+
+
+def feed(session: Session, park: Park, series: dict[str, float], start: datetime, n: int,
+         step_min: int = 15, skip: int = 0) -> None:  # fmt: skip
+    """Import ``n`` constant intervals per meter from ``start`` (local), dropping ``skip`` last."""
+    rows = ["meter,timestamp,value"]
+    for code, value in series.items():
+        for i in range(n - (skip if code.endswith("!") else 0)):
+            ts = start + timedelta(minutes=step_min * i)
+            rows.append(f"{code.rstrip('!')},{ts:%Y-%m-%d %H:%M},{value}")
+    parsed = read_interval_file(("\n".join(rows) + "\n").encode(), "t.csv")
+    s = import_frame(session, ADMIN, park, parsed.frame, "t.csv", parsed.file_format,
+                     parsed.layout, "start", now_s=NOW)  # fmt: skip
+    assert s.rejected == 0
+
+
+def build(session: Session, code: str = "P1") -> Park:
+    park = create_park(session, ParkSpec(code=code, name="测试园区", province="CN-YN"))
+    create_enterprise(session, park, EnterpriseSpec("A", "甲", USCC_A, "C3841"))
+    create_enterprise(session, park, EnterpriseSpec("B", "乙", USCC_B, "C3216"))
+    for m in (
+        MeterSpec("A-IMP", "A", "electricity", "grid_import", "kWh"),
+        MeterSpec("A-PV", "A", "electricity", "onsite_generation", "kWh"),
+        MeterSpec("A-EXP", "A", "electricity", "grid_export", "kWh"),
+        MeterSpec("A-SUB", "A", "electricity", "submeter", "kWh", parent_code="A-IMP"),
+        MeterSpec("A-GAS", "A", "natural_gas", "purchase", "m3"),
+        MeterSpec("A-ST", "A", "steam", "purchase", "t"),
+        MeterSpec("B-IMP", "B", "electricity", "grid_import", "kWh"),
+    ):
+        create_meter(session, park, m)
+    session.flush()
+    return park
+
+
+A_SERIES = {"A-IMP": 500.0, "A-PV": 100.0, "A-EXP": 20.0, "A-GAS": 50.0, "A-ST": 1.0}
+# A, January 2022, 2976 intervals each: import 1488 MWh, PV 297.6 MWh, export 59.52 MWh,
+# gas 148 800 m3 = 14.88 x 10^4 Nm3, steam 2976 t.  The sub-meter has no data and is not used.
+GAS_T = 321.7336947792  # 14.88 * 389.31 * 15.3e-3 * 0.99 * 44/12
+STEAM_T = 2976 * 3.763 * 0.11  # 11 198.688 GJ x 0.11 = 1231.85568 t
+LOC_T = 1488 * 0.1073  # 159.6624 t; export (59.52) < PV (297.6) so net grid = import
+MKT_T = 1488 * 0.5856  # 871.3728 t
+
+
+def test_enterprise_inventory_location_vs_market(session: Session) -> None:
+    park = build(session)
+    feed(session, park, A_SERIES, datetime(2022, 1, 1), N_JAN)
+    inv = inventory(session, ADMIN, park, JAN22, "A")
+    t = inv["totals"]
+    assert_allclose(t["scope1_fuel_co2e_t"], GAS_T, rtol=1e-9)
+    assert_allclose(t["scope2_location_co2e_t"], LOC_T + STEAM_T, rtol=1e-9)
+    assert_allclose(t["scope2_market_co2e_t"], MKT_T + STEAM_T, rtol=1e-9)
+    assert_allclose(inv["electricity"]["onsite_self_consumed_mwh"], 297.6 - 59.52, rtol=1e-9)
+    ids = {f["factor_id"] for f in inv["factors"]}
+    assert {"grid:CN-YN:provincial:2022", "grid:CN:national_excl_market_nonfossil:2022"} <= ids
+    assert any("3763 MJ/t" in n and "A-ST" in n for n in inv["notes"])
+    assert not inv["is_estimate"] and inv["closed"] is None
+    # recomputing the same period gives the same numbers and hash
+    assert inventory(session, ADMIN, park, JAN22, "A")["content_hash"] == inv["content_hash"]
+
+
+def test_certificates_contracts_and_measured_values(session: Session) -> None:
+    park = build(session)
+    feed(session, park, A_SERIES, datetime(2022, 1, 1), N_JAN)
+    import_batch(session, ADMIN, park, "A",
+                 [CertificateIn(f"{i:032d}", 2022, 1, "W1", "wind", True) for i in range(100)])  # fmt: skip
+    retire(session, ADMIN, park, [f"{i:032d}" for i in range(100)], "A", JAN22)
+    carbon_inputs.add_contract(session, ADMIN, park, "A", JAN22, 388.0, "GPT-2022-01")
+    carbon_inputs.add_measured(session, ADMIN, park, "A", Period(2022),
+                               carbon_inputs.MeasuredIn("natural_gas", "lab 2022-02", ncv_gj_per_unit=400.0))  # fmt: skip
+    carbon_inputs.add_measured(session, ADMIN, park, "A", JAN22,
+                               carbon_inputs.MeasuredIn("steam", "enthalpy test", ncv_gj_per_unit=3.0))  # fmt: skip
+    inv = inventory(session, ADMIN, park, JAN22, "A")
+    t = inv["totals"]
+    # (1488 - 100 certificates - 388 contract) MWh x 0.5856 = 1000 x 0.5856 = 585.6 t
+    # steam 2976 t x 3.0 GJ/t x 0.11 = 982.08 t; location-based unchanged by instruments
+    assert_allclose(t["scope2_market_co2e_t"], 585.6 + 982.08, rtol=1e-9)
+    assert_allclose(t["scope2_location_co2e_t"], LOC_T + 982.08, rtol=1e-9)
+    # measured NCV 400: 14.88 x 400 x 15.3e-3 x 0.99 x 44/12 = 330.568128 t
+    assert_allclose(t["scope1_fuel_co2e_t"], 330.568128, rtol=1e-9)
+    assert any(n.startswith("override: fuel:natural_gas:ncv = 400") for n in inv["notes"])
+
+
+def test_gap_is_an_error_or_a_marked_estimate(session: Session) -> None:
+    park = build(session)
+    feed(session, park, {"B-IMP!": 250.0}, datetime(2022, 1, 1), N_JAN, skip=1)
+    carbon_inputs.add_production(session, ADMIN, park, "B", JAN22,
+                                 carbon_inputs.ProductionIn(1000.0, 400.0, "weighbridge"))  # fmt: skip
+    with pytest.raises(MissingDataError, match="1 of 2976 intervals missing"):
+        inventory(session, ADMIN, park, JAN22, "B")
+    inv = inventory(session, ADMIN, park, JAN22, "B", "scale")
+    # 2975 x 250 kWh scaled by 2976/2975 = 744 MWh; 744 x 0.1073 = 79.8312 t
+    assert_allclose(inv["totals"]["scope2_location_co2e_t"], 79.8312, rtol=1e-9)
+    assert inv["is_estimate"]
+    assert any("pro-rata scaling" in n for n in inv["notes"])
+    # Process: 400 t anode x (1 - 0.02 - 0.004) x 44/12 = 1431.46667 t; CF4 1000 t x 0.034 kg/t
+    # x 6630 = 225.42 t; C2F6 1000 x 0.0034 kg/t x 11100 = 37.74 t (AR5)
+    assert_allclose(
+        inv["totals"]["scope1_process_co2e_t"], 1431.4666667 + 225.42 + 37.74, rtol=1e-7
+    )
+
+
+def test_missing_inputs_are_errors_not_zeros(session: Session) -> None:
+    park = build(session)
+    feed(session, park, {"B-IMP": 250.0}, datetime(2022, 1, 1), N_JAN)
+    # B smelts aluminium (C3216): without production data the inventory is refused
+    with pytest.raises(MissingDataError, match="no production record for 2022-01"):
+        inventory(session, ADMIN, park, JAN22, "B")
+    # A's meters have no data at all in January 2022: a gap, not zero
+    with pytest.raises(MissingDataError, match="2976 of 2976 intervals missing"):
+        inventory(session, ADMIN, park, JAN22, "A")
+
+
+def test_fallback_factors_are_stated(session: Session) -> None:
+    park = build(session)
+    feed(session, park, {"B-IMP": 250.0}, datetime(2025, 1, 1), N_JAN)
+    carbon_inputs.add_production(session, ADMIN, park, "B", Period(2025, 1),
+                                 carbon_inputs.ProductionIn(0.0, 0.0, "idle"))  # fmt: skip
+    inv = inventory(session, ADMIN, park, Period(2025, 1), "B")
+    # no 2025 factors shipped: Yunnan 2022 (0.1073) and the 2023 residual factor (0.6096)
+    assert_allclose(inv["totals"]["scope2_location_co2e_t"], 744 * 0.1073, rtol=1e-9)
+    assert_allclose(inv["totals"]["scope2_market_co2e_t"], 744 * 0.6096, rtol=1e-9)
+    fallbacks = [n for n in inv["notes"] if n.startswith("fallback:")]
+    assert len(fallbacks) == 2 and all("latest earlier year used" in n for n in fallbacks)
+
+
+def test_park_inventory_and_tenancy(session: Session) -> None:
+    park = build(session)
+    feed(session, park, {**A_SERIES, "B-IMP": 250.0}, datetime(2022, 1, 1), N_JAN)
+    carbon_inputs.add_production(session, ADMIN, park, "B", JAN22,
+                                 carbon_inputs.ProductionIn(0.0, 0.0, "idle"))  # fmt: skip
+    inv = inventory(session, ADMIN, park, JAN22)
+    # A's location-based Scope 2 + B's 744 MWh x 0.1073
+    assert_allclose(inv["totals"]["scope2_location_co2e_t"], LOC_T + STEAM_T + 79.8312, rtol=1e-9)
+    assert [e["entity"] for e in inv["enterprises"]] == ["A", "B"]
+    user_b = Principal(UserRole.ENTERPRISE_USER, username="ub", park_id=park.id, enterprise_id=2)
+    with pytest.raises(NotFoundError):
+        inventory(session, user_b, park, JAN22, "A")
+    with pytest.raises(TenantAccessError):
+        inventory(session, user_b, park, JAN22)
+
+
+def test_new_factor_does_not_change_a_closed_inventory(session: Session) -> None:
+    park = build(session)
+    feed(session, park, A_SERIES, datetime(2022, 1, 1), N_JAN)
+    closed = close_inventory(session, ADMIN, park, JAN22, "A")
+    with pytest.raises(ConflictError):
+        close_inventory(session, ADMIN, park, JAN22, "A")
+    add_factor(session, ADMIN, FactorSpec("CN-YN", "provincial", "2022", 0.2, "test revision"))
+    still = inventory(session, ADMIN, park, JAN22, "A")
+    assert still["content_hash"] == closed["content_hash"]
+    assert_allclose(still["totals"]["scope2_location_co2e_t"], LOC_T + STEAM_T, rtol=1e-9)
+    (impact,) = carbon_closing.factor_impact(session, ADMIN, park)
+    # 1488 MWh x 0.2 = 297.6 t with the new version
+    assert_allclose(impact["new_totals"]["scope2_location_co2e_t"], 297.6 + STEAM_T, rtol=1e-9)
+    assert impact["factors_added"][0].startswith("grid:CN-YN:provincial:2022@")
+    new = carbon_closing.recompute(session, ADMIN, park, closed["closed"]["snapshot_id"])
+    assert new["closed"]["revision"] == 2
+    assert_allclose(new["totals"]["scope2_location_co2e_t"], 297.6 + STEAM_T, rtol=1e-9)
+    statuses = {
+        (s["revision"], s["status"]) for s in carbon_closing.snapshots(session, ADMIN, park)
+    }
+    assert statuses == {(1, "superseded"), (2, "closed")}
+    assert carbon_closing.factor_impact(session, ADMIN, park) == []
+
+
+def _year_park(session: Session, code: str, mwh_per_hour: float) -> Park:
+    park = create_park(session, ParkSpec(code=code, name="年园区", province="CN-YN"))
+    create_enterprise(session, park, EnterpriseSpec("X", "丙", USCC_A, "C3841"))
+    create_meter(session, park, MeterSpec("X-IMP", "X", "electricity", "grid_import", "MWh",
+                                          interval_min=60))  # fmt: skip
+    session.flush()
+    feed(session, park, {"X-IMP": mwh_per_hour}, datetime(2022, 1, 1), 8760, step_min=60)
+    return park
+
+
+def test_scorecard_upper_band_fails_with_gap(session: Session) -> None:
+    park = _year_park(session, "BIG", 1000.0)
+    card = park_scorecard(session, ADMIN, park, 2022)
+    core = card["indicators"][0]
+    # 8 760 000 MWh x 0.1229 = 1 076 604 tce (>= 1 000 000: threshold 0.30)
+    # CO2 = 8 760 000 x 0.5856 = 5 129 856 t; 5 129 856 / 1 076 604 = 4.764855
+    assert_allclose(card["inputs"]["energy_tce"], 1_076_604.0, rtol=1e-9)
+    assert core["threshold"] == 0.30 and core["status"] == "fail"
+    assert_allclose(core["value"], 5_129_856 / 1_076_604, rtol=1e-9)
+    # gap: 5 129 856 - 0.30 x 1 076 604 = 4 806 874.8 t = 8 208 461.07 MWh at 0.5856
+    gap = {g["name"]: g["value"] for g in core["gap"]}
+    assert_allclose(gap["co2_above_threshold"], 4_806_874.8, rtol=1e-9)
+    assert_allclose(gap["additional_green_electricity"], 4_806_874.8 / 0.5856, rtol=1e-9)
+
+
+def test_scorecard_lower_band_passes_with_green_contract(session: Session) -> None:
+    park = _year_park(session, "MID", 200.0)
+    carbon_inputs.add_contract(session, ADMIN, park, "X", Period(2022), 1_682_000.0, "GPT-2022")
+    card = park_scorecard(session, ADMIN, park, 2022)
+    core, clean = card["indicators"][0], card["indicators"][1]
+    # 1 752 000 MWh x 0.1229 = 215 320.8 tce (200 000 - 1 000 000: threshold 0.20)
+    # residual (1 752 000 - 1 682 000) x 0.5856 = 40 992 t; 40 992 / 215 320.8 = 0.190376
+    assert core["threshold"] == 0.20 and core["status"] == "pass"
+    assert_allclose(core["value"], 40_992 / 215_320.8, rtol=1e-9)
+    # clean: 1 682 000 x 0.1229 = 206 717.8 tce / 215 320.8 = 0.960046 >= 0.90
+    assert clean["status"] == "pass"
+    assert_allclose(clean["value"], 1_682_000 / 1_752_000, rtol=1e-9)
+    assert {i["status"] for i in card["indicators"][2:]} == {"data_needed"}
