@@ -22,6 +22,7 @@ from lingtan.store.models import (
     ReadingHourly,
     ReadingRevision,
 )
+from lingtan.store.readings import READING_COLUMNS, load_new
 
 ADMIN = Principal(role=UserRole.ADMIN, username="t")
 # 2025-01-01 08:00 in Asia/Shanghai is 2025-01-01 00:00 UTC = 1735689600 s.
@@ -224,3 +225,46 @@ def test_enterprise_user_cannot_write_other_enterprise_meters(session: Session) 
     )
     with pytest.raises(TenantAccessError):
         _imp(session, sp.park, GOOD, p=other)
+
+
+def test_direct_load_of_an_existing_key_falls_back_without_harm(session: Session) -> None:
+    """A concurrent writer's row makes the direct load fail; the savepoint keeps the transaction."""
+    sp = small_park(session)
+    _imp(session, sp.park, GOOD)
+    conn = session.connection()
+    frame = pl.DataFrame(
+        {"meter_id": [1], "ts": [T0], "value": [99.0], "quality": [0], "batch_id": [1]},
+        schema={
+            "meter_id": pl.Int64,
+            "ts": pl.Int64,
+            "value": pl.Float64,
+            "quality": pl.Int16,
+            "batch_id": pl.Int64,
+        },
+    )
+    assert load_new(conn, "reading", frame, READING_COLUMNS) is False
+    # the transaction is intact and the stored value unchanged (10 kWh from GOOD)
+    assert (
+        session.scalar(select(Reading.value).where(Reading.meter_id == 1, Reading.ts == T0)) == 10.0
+    )
+
+
+def test_second_import_in_the_same_hour_adds_to_the_roll_up(session: Session) -> None:
+    sp = small_park(session)
+    _imp(
+        session,
+        sp.park,
+        csv("meter,timestamp,value\nA-IMP,2025-01-01 08:00,10\nA-IMP,2025-01-01 08:15,12.5"),
+    )
+    _imp(
+        session,
+        sp.park,
+        csv("meter,timestamp,value\nA-IMP,2025-01-01 08:30,7.5\nA-IMP,2025-01-01 08:45,10"),
+    )
+    row = session.execute(
+        select(ReadingHourly.value, ReadingHourly.present).where(
+            ReadingHourly.meter_id == 1, ReadingHourly.hour == T0
+        )
+    ).one()
+    # 10 + 12.5 + 7.5 + 10 = 40 kWh, four of four intervals
+    assert (row.value, row.present) == (pytest.approx(40.0), 4)

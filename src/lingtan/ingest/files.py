@@ -150,32 +150,38 @@ FAST_FORMATS = (
 )
 
 
+def _parse_fast(raw: pl.Series, fmt: str, aware: bool, timezone: str) -> pl.Series:
+    if aware:
+        parsed = raw.str.to_datetime(fmt, strict=False, time_zone="UTC")
+    else:
+        parsed = raw.str.to_datetime(fmt, strict=False).dt.replace_time_zone(
+            timezone, ambiguous="earliest", non_existent="null"
+        )
+    return parsed.dt.epoch("s")
+
+
 def epoch_seconds(raw: pl.Series, timezone: str) -> pl.Series:
-    """Parse text timestamps to epoch seconds UTC; common layouts fast, the rest generally."""
-    out = pl.Series("ts", [None] * raw.len(), dtype=pl.Int64)
-    for fmt, aware in FAST_FORMATS:
+    """Parse text timestamps to epoch seconds UTC; common layouts fast, the rest generally.
+
+    Each layout of :data:`FAST_FORMATS` is tried only on the values still unparsed; whatever is
+    left goes through :func:`parse_timestamps`.  Unparseable values stay null.
+    """
+    out = _parse_fast(raw, *FAST_FORMATS[0], timezone).rename("ts")
+    for fmt, aware in (*FAST_FORMATS[1:], (None, False)):
         todo = out.is_null() & raw.is_not_null()
         if not todo.any():
             break
-        frame = pl.DataFrame({"raw": raw, "todo": todo})
-        parsed = frame.select(
-            pl.when(pl.col("todo")).then(
-                pl.col("raw").str.to_datetime(fmt, strict=False, time_zone="UTC")
-                if aware
-                else pl.col("raw")
-                .str.to_datetime(fmt, strict=False)
-                .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        idx = todo.arg_true()
+        subset = raw.gather(idx)
+        if fmt is None:
+            parsed = (
+                pl.DataFrame({"raw": subset})
+                .select(parse_timestamps(pl.col("raw"), timezone))
+                .to_series()
             )
-        ).to_series()
-        out = out.fill_null(parsed.dt.epoch("s"))
-    todo = out.is_null() & raw.is_not_null()
-    if todo.any():
-        slow = (
-            pl.DataFrame({"raw": raw.filter(todo)})
-            .select(parse_timestamps(pl.col("raw"), timezone))
-            .to_series()
-        )
-        out = out.scatter(todo.arg_true(), slow)
+        else:
+            parsed = _parse_fast(subset, fmt, aware, timezone)
+        out = out.scatter(idx, parsed)
     return out
 
 

@@ -2,28 +2,38 @@
 
 Both databases take the same steps, in the caller's transaction:
 
-1. upsert the interval values into ``reading``; an update that changes a value fires the
-   revision trigger (migration 0001), which records old value, new value, batch and user;
-   - PostgreSQL: when no stored reading lies in the batch's range of any of its meters, the
-     rows are ``COPY``-ed straight into ``reading`` (inside a savepoint; a concurrent writer's
-     conflicting row sends the batch down the general path); otherwise they are ``COPY``-ed into
-     a staging table and merged with ``INSERT … ON CONFLICT DO UPDATE … WHERE value differs``;
-   - SQLite: batched ``executemany`` of the same upsert (the table is clustered on its key);
-2. hourly roll-ups: the hours the batch touched are recomputed from ``reading`` by one range
-   scan per meter over the clustered key.
+1. ``reading``: when no stored reading lies in the batch's time range of any of its meters (new
+   data, the common case), the rows are loaded straight into the table — PostgreSQL binary
+   ``COPY``, SQLite ``executemany`` — inside a savepoint, so that a concurrent writer's row sends
+   the batch down the general path instead of failing it.  The general path upserts with
+   ``INSERT … ON CONFLICT DO UPDATE … WHERE value differs``; an update that changes a value fires
+   the revision trigger (migration 0001), which records old value, new value, batch and user.
+2. ``reading_hourly``: when every row was new, the batch's hourly sums and counts (computed in
+   Polars) are loaded straight in if no roll-up exists in that range, or added to the existing
+   roll-ups otherwise; when rows were revised or unchanged, the touched hours are recomputed from
+   ``reading`` by one range scan per meter over the clustered key.
 """
 
 from __future__ import annotations
 
 import io
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 from psycopg.errors import UniqueViolation
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 READING_COLUMNS = ("meter_id", "ts", "value", "quality", "batch_id")
+HOURLY_COLUMNS = ("meter_id", "hour", "value", "present", "expected")
+# PostgreSQL binary COPY field types of those columns (store/models.py).
+PG_TYPES = {
+    "reading": (">i4", ">i8", ">f8", ">i2", ">i4"),
+    "reading_hourly": (">i4", ">i8", ">f8", ">i4", ">i4"),
+}
 UPSERT_TAIL = (
     "ON CONFLICT (meter_id, ts) DO UPDATE SET value = excluded.value, "
     "quality = excluded.quality, batch_id = excluded.batch_id WHERE reading.value <> excluded.value"
@@ -44,14 +54,33 @@ def _temp_table(conn: Connection, name: str, columns: str) -> None:
     conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
 
 
+def pg_binary_copy(frame: pl.DataFrame, types: Sequence[str]) -> bytes:
+    """Encode the frame's columns as a PostgreSQL binary ``COPY`` stream (fixed-width types)."""
+    fields: list[tuple[str, str]] = [("n", ">i2")]
+    for i, t in enumerate(types):
+        fields += [(f"l{i}", ">i4"), (f"v{i}", t)]
+    rows = np.empty(frame.height, dtype=fields)
+    rows["n"] = len(types)
+    for i, (name, t) in enumerate(zip(frame.columns, types, strict=True)):
+        rows[f"l{i}"] = np.dtype(t).itemsize
+        rows[f"v{i}"] = frame[name].to_numpy()
+    header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    return header + rows.tobytes() + b"\xff\xff"
+
+
 def copy_rows(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[str, ...]) -> None:
     """Load ``frame[columns]`` into ``table``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
     data = frame.select(columns)
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        buf = io.StringIO()
-        data.write_csv(buf, include_header=False)
         with raw.cursor() as cur:  # type: ignore[union-attr]
+            if table in PG_TYPES:
+                sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
+                with cur.copy(sql) as cp:
+                    cp.write(pg_binary_copy(data, PG_TYPES[table]))
+                return
+            buf = io.StringIO()
+            data.write_csv(buf, include_header=False)
             with cur.copy(
                 f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
             ) as cp:
@@ -63,6 +92,46 @@ def copy_rows(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[
     cur.close()
 
 
+def _ranges(frame: pl.DataFrame, col: str) -> pl.DataFrame:
+    return frame.group_by("meter_id").agg(lo=pl.col(col).min(), hi=pl.col(col).max())
+
+
+def _any_stored(conn: Connection, table: str, col: str, ranges: pl.DataFrame) -> bool:
+    """Whether ``table`` holds a row of any meter within that meter's [lo, hi] range."""
+    if conn.dialect.name == "postgresql":
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM unnest(CAST(:m AS bigint[]), CAST(:lo AS bigint[]), "
+                    f"CAST(:hi AS bigint[])) AS b(m, lo, hi) WHERE EXISTS (SELECT 1 FROM {table} r "
+                    f"WHERE r.meter_id = b.m AND r.{col} BETWEEN b.lo AND b.hi))"
+                ),
+                {
+                    "m": ranges["meter_id"].to_list(),
+                    "lo": ranges["lo"].to_list(),
+                    "hi": ranges["hi"].to_list(),
+                },
+            ).scalar_one()
+        )
+    probe = text(f"SELECT 1 FROM {table} WHERE meter_id = :m AND {col} BETWEEN :lo AND :hi LIMIT 1")
+    return any(
+        conn.execute(probe, {"m": m, "lo": lo, "hi": hi}).first() is not None
+        for m, lo, hi in ranges.iter_rows()
+    )
+
+
+def load_new(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[str, ...]) -> bool:
+    """Load rows straight into ``table`` in a savepoint; False if a key already exists."""
+    savepoint = conn.begin_nested()
+    try:
+        copy_rows(conn, table, frame, columns)
+    except (IntegrityError, UniqueViolation, sqlite3.IntegrityError):  # a key is there (any driver)
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
 def _revisions_of(conn: Connection, batch_id: int) -> int:
     return int(
         conn.execute(
@@ -71,58 +140,36 @@ def _revisions_of(conn: Connection, batch_id: int) -> int:
     )
 
 
-def _no_overlap_pg(conn: Connection, frame: pl.DataFrame) -> bool:
-    ranges = frame.group_by("meter_id").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max())
-    hit = conn.execute(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM unnest(CAST(:m AS bigint[]), CAST(:lo AS bigint[]), "
-            "CAST(:hi AS bigint[])) AS b(m, lo, hi) WHERE EXISTS (SELECT 1 FROM reading r "
-            "WHERE r.meter_id = b.m AND r.ts BETWEEN b.lo AND b.hi))"
-        ),
-        {
-            "m": ranges["meter_id"].to_list(),
-            "lo": ranges["lo"].to_list(),
-            "hi": ranges["hi"].to_list(),
-        },
-    ).scalar_one()
-    return not hit
-
-
-def _merge_pg(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
-    if _no_overlap_pg(conn, frame):
-        savepoint = conn.begin_nested()
-        try:
-            copy_rows(conn, "reading", frame, READING_COLUMNS)
-            savepoint.commit()
-            return MergeCounts(frame.height, 0, 0)
-        except (UniqueViolation, IntegrityError):
-            savepoint.rollback()
-    _temp_table(
-        conn,
-        "stage_reading",
-        "meter_id BIGINT NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, "
-        "quality SMALLINT NOT NULL, batch_id INTEGER",
-    )
-    copy_rows(conn, "stage_reading", frame, READING_COLUMNS)
-    written = conn.execute(
-        text(
-            f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) SELECT * FROM stage_reading WHERE true {UPSERT_TAIL}"
-        )
-    ).rowcount
-    conn.execute(text("DROP TABLE stage_reading"))
-    revised = _revisions_of(conn, batch_id)
-    return MergeCounts(written - revised, frame.height - written, revised)
-
-
-def _merge_sqlite(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
+def _upsert(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
     raw = conn.connection.driver_connection
-    cur = raw.cursor()  # type: ignore[union-attr]
-    cur.executemany(
-        f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}",
-        frame.select(READING_COLUMNS).iter_rows(),
-    )
-    written = cur.rowcount
-    cur.close()
+    if conn.dialect.name == "postgresql":
+        _temp_table(
+            conn,
+            "stage_reading",
+            "meter_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, "
+            "quality SMALLINT NOT NULL, batch_id INTEGER",
+        )
+        buf = io.StringIO()
+        frame.select(READING_COLUMNS).write_csv(buf, include_header=False)
+        with raw.cursor() as cur:  # type: ignore[union-attr]
+            with cur.copy(
+                f"COPY stage_reading ({', '.join(READING_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+            ) as cp:
+                cp.write(buf.getvalue())
+        written = conn.execute(
+            text(
+                f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) SELECT * FROM stage_reading WHERE true {UPSERT_TAIL}"
+            )
+        ).rowcount
+        conn.execute(text("DROP TABLE stage_reading"))
+    else:
+        cur = raw.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}",
+            frame.select(READING_COLUMNS).iter_rows(),
+        )
+        written = cur.rowcount
+        cur.close()
     revised = _revisions_of(conn, batch_id)
     return MergeCounts(written - revised, frame.height - written, revised)
 
@@ -142,14 +189,61 @@ def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> Merg
     """
     if frame.height == 0:
         return MergeCounts(0, 0, 0)
-    frame = frame.select("meter_id", "ts", "value", "quality").with_columns(
-        batch_id=pl.lit(batch_id, pl.Int64)
+    frame = (
+        frame.select("meter_id", "ts", "value", "quality")
+        .with_columns(batch_id=pl.lit(batch_id, pl.Int64))
+        .sort("meter_id", "ts")
     )
-    frame = frame.sort("meter_id", "ts")
-    merge = _merge_pg if conn.dialect.name == "postgresql" else _merge_sqlite
-    counts = merge(conn, frame, batch_id)
-    refresh_hourly(conn, frame)
+    fresh = not _any_stored(conn, "reading", "ts", _ranges(frame, "ts"))
+    if fresh and load_new(conn, "reading", frame, READING_COLUMNS):
+        add_hourly(conn, frame)
+        return MergeCounts(frame.height, 0, 0)
+    counts = _upsert(conn, frame, batch_id)
+    if counts.unchanged == 0 and counts.revised == 0:
+        add_hourly(conn, frame)
+    else:
+        refresh_hourly(conn, frame)
     return counts
+
+
+def add_hourly(conn: Connection, frame: pl.DataFrame) -> None:
+    """Add the hourly sums and counts of rows that were all new to ``reading_hourly``."""
+    ids = frame["meter_id"].unique().to_list()
+    rows = conn.execute(
+        text("SELECT id, interval_s FROM meter WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": ids},
+    )
+    intervals: dict[int, int] = {int(m): int(i) for m, i in rows}
+    hours = (
+        frame.group_by("meter_id", (pl.col("ts") - pl.col("ts") % 3600).alias("hour"))
+        .agg(pl.col("value").sum(), pl.len().cast(pl.Int64).alias("present"))
+        .with_columns(
+            expected=pl.col("meter_id")
+            .replace_strict(intervals, return_dtype=pl.Int64)
+            .map_batches(lambda s: (3600 // s).clip(lower_bound=1))
+        )
+        .sort("meter_id", "hour")
+    )
+    if not _any_stored(conn, "reading_hourly", "hour", _ranges(hours, "hour")) and load_new(
+        conn, "reading_hourly", hours, HOURLY_COLUMNS
+    ):
+        return
+    _temp_table(
+        conn,
+        "stage_hour",
+        "meter_id INTEGER NOT NULL, hour BIGINT NOT NULL, value DOUBLE PRECISION, present INTEGER, expected INTEGER",
+    )
+    copy_rows(conn, "stage_hour", hours, HOURLY_COLUMNS)
+    conn.execute(
+        text(
+            f"INSERT INTO reading_hourly ({', '.join(HOURLY_COLUMNS)}) SELECT * FROM stage_hour WHERE true "
+            "ON CONFLICT (meter_id, hour) DO UPDATE SET value = reading_hourly.value + excluded.value, "
+            "present = reading_hourly.present + excluded.present, expected = excluded.expected"
+        )
+    )
+    conn.execute(text("DROP TABLE stage_hour"))
 
 
 def refresh_hourly(conn: Connection, frame: pl.DataFrame) -> None:
