@@ -123,6 +123,57 @@ def test_bad_uscc_is_refused_with_the_reason(api: tuple[TestClient, dict[str, An
     )
 
 
+def test_sites_and_meters_are_described_through_the_api(
+    api: tuple[TestClient, dict[str, Any]],
+) -> None:
+    client, ids = api
+    h = login(client, "manager")
+    r = client.post(
+        "/api/v1/parks/P1/sites",
+        headers=h,
+        json={"enterprise_code": "A", "code": "S1", "name": "一厂区"},
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        "/api/v1/parks/P1/meters",
+        headers=h,
+        json={
+            "code": "A-STEAM",
+            "enterprise_code": "A",
+            "carrier": "steam",
+            "role": "purchase",
+            "unit": "GJ",
+            "site_code": "S1",
+        },
+    )
+    # steam is metered in mass (t or kg), not in GJ
+    assert r.status_code == 422
+    assert r.json()["message"] == "meter 'A-STEAM': unit 'GJ' does not measure steam"
+    r = client.post(
+        "/api/v1/parks/P1/meters",
+        headers=h,
+        json={
+            "code": "A-STEAM",
+            "enterprise_code": "A",
+            "carrier": "steam",
+            "role": "purchase",
+            "unit": "t",
+            "site_code": "S1",
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["interval_s"] == 900  # 15 minutes by default
+    assert [s["code"] for s in client.get("/api/v1/parks/P1/sites", headers=h).json()] == ["S1"]
+    # an enterprise user of B cannot add a site to A
+    hb = login(client, "user_b")
+    r = client.post(
+        "/api/v1/parks/P1/sites",
+        headers=hb,
+        json={"enterprise_code": "A", "code": "S2", "name": "x"},
+    )
+    assert r.status_code == 404
+
+
 def test_device_key_writes_only_its_meters(api: tuple[TestClient, dict[str, Any]]) -> None:
     client, ids = api
     h = {"X-API-Key": ids["key"]}

@@ -43,6 +43,7 @@ def test_describe_import_and_report(data_dir: Path) -> None:
     assert bad.exit_code == 1
     assert "check character is '0', expected '3'" in bad.output
     ok("park", "enterprise", "P1", "A", "甲", "--uscc", USCC_A, "--industry", "C3841")
+    ok("park", "site", "P1", "A", "S1", "一厂区")
     ok(
         "park",
         "meter",
@@ -56,6 +57,8 @@ def test_describe_import_and_report(data_dir: Path) -> None:
         "grid_import",
         "--unit",
         "kWh",
+        "--site",
+        "S1",
     )
     csv = data_dir / "day.csv"
     csv.write_text(

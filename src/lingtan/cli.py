@@ -337,6 +337,18 @@ def enterprise_add(
     console.print(f"enterprise {code} created")
 
 
+@park_app.command("site")
+def site_add(park: str, enterprise: str, code: str, name: str) -> None:
+    """Add a site (plant, building) to an enterprise."""
+    try:
+        with session_scope(_url()) as s:
+            p = parks.get_park(s, park)
+            parks.create_site(s, parks.enterprise_by_code(s, OPERATOR, p, enterprise), code, name)
+    except LingtanError as exc:
+        _fail(exc)
+    console.print(f"site {code} created")
+
+
 @park_app.command("meter")
 def meter_add(
     park: str,
@@ -349,12 +361,13 @@ def meter_add(
     cumulative: bool = False,
     parent: str | None = None,
     name: str = "",
+    site: str | None = typer.Option(None, help="site code"),
 ) -> None:
     """Add a meter to an enterprise."""
     try:
         with session_scope(_url()) as s:
             spec = parks.MeterSpec(
-                code, enterprise, carrier, role, unit, name, None, interval_min, cumulative, parent
+                code, enterprise, carrier, role, unit, name, site, interval_min, cumulative, parent
             )
             parks.create_meter(s, parks.get_park(s, park), spec)
     except LingtanError as exc:

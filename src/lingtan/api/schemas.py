@@ -80,6 +80,24 @@ class EnterpriseOut(EnterpriseIn):
     park_id: int
 
 
+class SiteIn(BaseModel):
+    """A new site of an enterprise."""
+
+    enterprise_code: str
+    code: str = Field(min_length=1, max_length=64)
+    name: str
+
+
+class SiteOut(BaseModel):
+    """A site."""
+
+    id: int
+    enterprise_id: int
+    enterprise_code: str
+    code: str
+    name: str
+
+
 class MeterIn(BaseModel):
     """A new meter."""
 

@@ -117,8 +117,16 @@ def create_enterprise(
     return ent
 
 
-def create_site(session: Session, enterprise: Enterprise, code: str, name: str) -> Site:
-    """Create a site of an enterprise."""
+def create_site(
+    session: Session, enterprise: Enterprise, code: str, name: str, by: Principal | None = None
+) -> Site:
+    """Create a site of an enterprise (park manager of its park)."""
+    if by is not None:
+        require_manager(by, enterprise.park_id)
+    if session.scalar(
+        select(Site.id).where(Site.enterprise_id == enterprise.id, Site.code == code)
+    ):
+        raise ConflictError(f"site {code!r} exists in enterprise {enterprise.code!r}")
     site = Site(enterprise_id=enterprise.id, code=code, name=name)
     session.add(site)
     session.flush()
@@ -234,6 +242,29 @@ def get_enterprise(session: Session, p: Principal, enterprise_id: int) -> Enterp
     if ent is None:
         raise NotFoundError(f"enterprise {enterprise_id} not found")
     return ent
+
+
+def enterprise_by_code(session: Session, p: Principal, park: Park, code: str) -> Enterprise:
+    """Return the park's enterprise with this code if visible to the caller."""
+    ent = session.scalar(
+        select(Enterprise).where(
+            Enterprise.park_id == park.id, Enterprise.code == code, enterprise_scope(p)
+        )
+    )
+    if ent is None:
+        raise NotFoundError(f"enterprise {code!r} is not in park {park.code!r}")
+    return ent
+
+
+def list_sites(session: Session, p: Principal, park: Park) -> list[tuple[Site, Enterprise]]:
+    """Return the park's sites visible to the caller, with their enterprise."""
+    stmt = (
+        select(Site, Enterprise)
+        .join(Enterprise, Enterprise.id == Site.enterprise_id)
+        .where(Enterprise.park_id == park.id, enterprise_scope(p))
+        .order_by(Enterprise.code, Site.code)
+    )
+    return [(s, e) for s, e in session.execute(stmt).tuples()]
 
 
 def list_meters(

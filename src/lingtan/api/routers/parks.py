@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
-from lingtan.api.schemas import EnterpriseIn, EnterpriseOut, MeterIn, MeterOut, ParkIn, ParkOut
+from lingtan.api.schemas import (
+    EnterpriseIn,
+    EnterpriseOut,
+    MeterIn,
+    MeterOut,
+    ParkIn,
+    ParkOut,
+    SiteIn,
+    SiteOut,
+)
 from lingtan.services import parks as svc
 
 router = APIRouter(prefix="/api/v1", tags=["park"])
@@ -50,6 +59,25 @@ def create_enterprise(
 def get_enterprise(enterprise_id: int, session: SessionDep, p: CurrentPrincipal) -> EnterpriseOut:
     """Return one enterprise visible to the caller."""
     return EnterpriseOut.model_validate(svc.get_enterprise(session, p, enterprise_id))
+
+
+@router.get("/parks/{park_code}/sites", response_model=list[SiteOut])
+def list_sites(park: ParkDep, session: SessionDep, p: CurrentPrincipal) -> list[SiteOut]:
+    """List the park's sites visible to the caller."""
+    return [
+        SiteOut(id=s.id, enterprise_id=e.id, enterprise_code=e.code, code=s.code, name=s.name)
+        for s, e in svc.list_sites(session, p, park)
+    ]
+
+
+@router.post("/parks/{park_code}/sites", response_model=SiteOut, status_code=201)
+def create_site(body: SiteIn, park: ParkDep, session: SessionDep, p: CurrentPrincipal) -> SiteOut:
+    """Create a site of an enterprise (park manager)."""
+    ent = svc.enterprise_by_code(session, p, park, body.enterprise_code)
+    site = svc.create_site(session, ent, body.code, body.name, by=p)
+    return SiteOut(
+        id=site.id, enterprise_id=ent.id, enterprise_code=ent.code, code=site.code, name=site.name
+    )
 
 
 @router.get("/parks/{park_code}/meters", response_model=list[MeterOut])
