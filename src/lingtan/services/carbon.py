@@ -34,6 +34,7 @@ from lingtan.engines.accounting import (
     GapPolicy,
     Inventory,
     MeasuredFuelParameters,
+    MonthlyFuelUse,
     Period,
     aggregate_inventories,
     compute_inventory,
@@ -167,18 +168,7 @@ def meter_activities(
         for m in meters
         if not _accounted(m) and m.carrier not in NOT_CARBON
     ]
-    sums: dict[int, tuple[float, int]] = {}
-    if used:
-        stmt = (
-            select(ReadingHourly.meter_id, func.sum(ReadingHourly.value), func.sum(ReadingHourly.present))
-            .where(
-                ReadingHourly.meter_id.in_([m.id for m in used]),
-                ReadingHourly.hour >= start_s,
-                ReadingHourly.hour < end_s,
-            )
-            .group_by(ReadingHourly.meter_id)
-        )  # fmt: skip
-        sums = {mid: (float(v or 0.0), int(n or 0)) for mid, v, n in session.execute(stmt)}
+    sums = _hourly_sums(session, [m.id for m in used], start_s, end_s)
     enthalpy = _steam_enthalpy(session, ent, period)
     acts: list[Activity] = []
     for m in used:
@@ -191,6 +181,24 @@ def meter_activities(
         else:
             acts.append(Activity(m.carrier, m.role, qty, m.unit, m.code, present, expected))
     return acts, notes
+
+
+def _hourly_sums(
+    session: Session, meter_ids: list[int], start_s: int, end_s: int
+) -> dict[int, tuple[float, int]]:
+    """Sum of each meter's roll-ups and intervals present in ``[start_s, end_s)``."""
+    if not meter_ids:
+        return {}
+    stmt = (
+        select(ReadingHourly.meter_id, func.sum(ReadingHourly.value), func.sum(ReadingHourly.present))
+        .where(
+            ReadingHourly.meter_id.in_(meter_ids),
+            ReadingHourly.hour >= start_s,
+            ReadingHourly.hour < end_s,
+        )
+        .group_by(ReadingHourly.meter_id)
+    )  # fmt: skip
+    return {mid: (float(v or 0.0), int(n or 0)) for mid, v, n in session.execute(stmt)}
 
 
 def _steam_enthalpy(session: Session, ent: Enterprise, period: Period) -> tuple[float, str]:
@@ -212,11 +220,62 @@ def measured_fuels(
     for r in _period_params(session, MeasuredFuelParameter, ent.id, period):
         if r.fuel == "steam" or r.fuel in out:
             continue
-        out[r.fuel] = MeasuredFuelParameters(
-            r.fuel, r.reference, r.activity_unit, r.ncv_gj_per_unit,
-            r.carbon_content_tc_per_tj, r.oxidation_rate,
-        )  # fmt: skip
+        out[r.fuel] = _params(r)
     return [out[k] for k in sorted(out)]
+
+
+def _params(r: MeasuredFuelParameter) -> MeasuredFuelParameters:
+    return MeasuredFuelParameters(
+        r.fuel, r.reference, r.activity_unit, r.ncv_gj_per_unit,
+        r.carbon_content_tc_per_tj, r.oxidation_rate,
+    )  # fmt: skip
+
+
+def monthly_fuel_uses(
+    session: Session, ent: Enterprise, period: Period, tz: str, acts: list[Activity],
+    yearly: Sequence[MeasuredFuelParameters],
+) -> tuple[list[Activity], list[MonthlyFuelUse]]:  # fmt: skip
+    """Split a year's fuels that have monthly measured parameters into monthly activities.
+
+    Each month's activity (sum of the month's roll-ups) carries that month's measured row (the
+    newest), else the yearly row, else none (national default): the year's emission is then
+    month-weighted.  Months and other periods are returned unchanged.
+    """
+    if period.month is not None:
+        return acts, []
+    rows = session.scalars(
+        select(MeasuredFuelParameter)
+        .where(MeasuredFuelParameter.enterprise_id == ent.id,
+               MeasuredFuelParameter.year == period.year, MeasuredFuelParameter.month.is_not(None),
+               MeasuredFuelParameter.fuel != "steam")
+        .order_by(MeasuredFuelParameter.id)
+    ).all()  # fmt: skip
+    monthly: dict[str, dict[int, MeasuredFuelParameter]] = {}
+    for r in rows:
+        monthly.setdefault(r.fuel, {})[int(r.month or 0)] = r
+    split = [a for a in acts if a.carrier in monthly]
+    if not split:
+        return acts, []
+    codes = {a.source_id for a in split}
+    prefer = {a.carrier for a in split if a.role == "consumption"}
+    meters = [
+        m for m in session.scalars(
+            select(Meter).where(Meter.enterprise_id == ent.id, Meter.code.in_(codes))
+        ).all()
+        if m.carrier not in prefer or m.role == "consumption"
+    ]  # fmt: skip
+    by_fuel = {m.fuel: m for m in yearly}
+    uses = []
+    for month in range(1, 13):
+        start_s, end_s = period_bounds(Period(period.year, month), tz)
+        sums = _hourly_sums(session, [m.id for m in meters], start_s, end_s)
+        for m in meters:
+            qty, present = sums.get(m.id, (0.0, 0))
+            row = monthly[m.carrier].get(month)
+            act = Activity(m.carrier, m.role, qty, m.unit, m.code, present,
+                           (end_s - start_s) // m.interval_s)  # fmt: skip
+            uses.append(MonthlyFuelUse(month, act, _params(row) if row else by_fuel.get(m.carrier)))
+    return [a for a in acts if a.carrier not in monthly], uses
 
 
 def aluminium_production(
@@ -319,12 +378,14 @@ def compute_enterprise(
 ) -> Inventory:
     """Compute one enterprise's inventory from its metered data (no closed-snapshot lookup)."""
     acts, notes = meter_activities(session, p, ent, period, park.timezone)
+    measured = measured_fuels(session, ent, period)
+    acts, monthly = monthly_fuel_uses(session, ent, period, park.timezone, acts, measured)
     inv = compute_inventory(
         ent.code, period, park.province, acts,
-        measured_fuels=measured_fuels(session, ent, period),
+        measured_fuels=measured,
         aluminium=aluminium_production(session, ent, period),
         instruments=instruments(session, ent, period),
-        gap_policy=gap_policy, ref=ref or build_reference(session),
+        gap_policy=gap_policy, ref=ref or build_reference(session), monthly_fuels=monthly,
     )  # fmt: skip
     return dataclasses.replace(inv, notes=(*inv.notes, *notes))
 

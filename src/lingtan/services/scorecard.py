@@ -2,7 +2,15 @@
 
 Inputs, each stated in the result:
 
-- CO2 = Scope 1 + Scope 2 market-based of the park's year inventory (the closed one if closed);
+- CO2 = the carbon dioxide of the park's year inventory (the closed one if closed): fuel
+  combustion, process CO2 (aluminium anodes), purchased heat, and grid electricity by the
+  market-based method (on-site and direct green supply at 0; retired certificates and green power
+  contracts deducted; the rest at the MEE/NBS national factor excluding market-traded non-fossil
+  electricity).  Non-CO2 gases (the smelters' CF4 and C2F6) are **not** counted: the 2025 notice
+  (发改环资〔2025〕910号) defines a zero-carbon park by its *carbon dioxide* emissions and states the
+  core indicator in t CO2/tce.  The electricity factor is an assumption: the notice's annex 4
+  (零碳园区碳排放核算方法（试行）) that fixes it could not be read (see ``CARBON_SOURCES.md``); the
+  location-based figure (provincial factor) is reported next to it as a sensitivity;
 - energy = the park's annual comprehensive energy consumption [tce] from the energy report
   (GB/T 2589-2020 coefficients, electricity at the equivalent value 0.1229 kgce/kWh);
 - clean energy = on-site self-consumed renewable electricity + direct green supply + MWh covered
@@ -52,6 +60,28 @@ def park_energy_tce(session: Session, p: Principal, park: Park, year: int) -> tu
     return tce, present / expected if expected else 0.0
 
 
+BASIS_TEXT = (
+    "CO2 only (fuel combustion + process CO2 + purchased heat + grid electricity market-based: "
+    "green supply at 0, certificates and contracts deducted, rest at the national factor "
+    "excluding market-traded non-fossil power); CF4/C2F6 excluded because the 2025 notice "
+    "(发改环资〔2025〕910号) counts carbon dioxide; electricity factor per annex 4 NOT verified "
+    "(assumption), location-based value given as sensitivity"
+)
+EXCLUDED_FOR_MARKET = frozenset({"electricity_location"})
+EXCLUDED_FOR_LOCATION = frozenset({"electricity_market"})
+
+
+def co2_of(inv: dict[str, Any], excluded: frozenset[str]) -> tuple[float, float]:
+    """Return (CO2 [t], non-CO2 gases left out [t CO2e]) of an inventory's lines.
+
+    ``excluded`` names the electricity line of the other Scope 2 method.
+    """
+    lines = [x for x in inv["lines"] if x["category"] not in excluded]
+    co2 = sum(x["co2e_t"] for x in lines if x["gas"] == "CO2")
+    other = sum(x["co2e_t"] for x in lines if x["gas"] != "CO2")
+    return co2, other
+
+
 def park_scorecard(
     session: Session, p: Principal, park: Park, year: int, gap_policy: GapPolicy = "error"
 ) -> dict[str, Any]:
@@ -66,19 +96,24 @@ def park_scorecard(
     )
     market = next(x for x in inv["lines"] if x["category"] == "electricity_market")
     grid_factor = market["factors"][0]["value"]
+    co2_t, non_co2_t = co2_of(inv, EXCLUDED_FOR_MARKET)
+    co2_location_t, _ = co2_of(inv, EXCLUDED_FOR_LOCATION)
     park_year = ParkYear(
         park_id=park.code, year=year, energy_tce=energy_tce,
-        co2_t=inv["totals"]["total_market_co2e_t"], grid_electricity_mwh=el["residual_mwh"],
+        co2_t=co2_t, grid_electricity_mwh=el["residual_mwh"],
         grid_factor_tco2_per_mwh=grid_factor, electricity_tce_per_mwh=k,
         clean_energy_tce=clean_mwh * k,
-        emissions_basis=f"Scope 1 + Scope 2 market-based, inventory {inv['content_hash'][:12]}",
+        emissions_basis=f"{BASIS_TEXT}; inventory {inv['content_hash'][:12]}",
     )  # fmt: skip
     card = scorecard(park_year)
     return {
         "park": park.code, "year": year, "content_hash": card.content_hash,
         "inputs": {
             "energy_tce": energy_tce, "energy_completeness": completeness,
-            "co2_t": park_year.co2_t, "clean_energy_mwh": clean_mwh,
+            "co2_t": park_year.co2_t, "non_co2_excluded_co2e_t": non_co2_t,
+            "co2_location_based_t": co2_location_t,
+            "carbon_per_energy_location_based": co2_location_t / energy_tce,
+            "clean_energy_mwh": clean_mwh,
             "clean_energy_tce": park_year.clean_energy_tce,
             "residual_grid_mwh": el["residual_mwh"], "residual_factor_tco2_per_mwh": grid_factor,
             "electricity_tce_per_mwh": k, "emissions_basis": park_year.emissions_basis,

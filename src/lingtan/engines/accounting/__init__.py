@@ -22,6 +22,7 @@ from lingtan.engines.accounting.model import (
     GwpSet,
     Inventory,
     MeasuredFuelParameters,
+    MonthlyFuelUse,
     Period,
     SupplierHeatFactor,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "GwpSet",
     "Inventory",
     "MeasuredFuelParameters",
+    "MonthlyFuelUse",
     "Period",
     "SupplierHeatFactor",
     "aggregate_inventories",

@@ -27,6 +27,7 @@ from lingtan.engines.accounting.model import (
     GwpSet,
     Inventory,
     MeasuredFuelParameters,
+    MonthlyFuelUse,
     Period,
     SupplierHeatFactor,
 )
@@ -136,6 +137,7 @@ def compute_inventory(
     gwp_set: GwpSet = "AR5",
     gap_policy: GapPolicy = "error",
     ref: CarbonReference | None = None,
+    monthly_fuels: Sequence[MonthlyFuelUse] = (),
 ) -> Inventory:
     """Compute the Scope 1 and Scope 2 inventory of one entity for one period.
 
@@ -167,6 +169,10 @@ def compute_inventory(
         What to do with incompletely metered activities (see module docstring).
     ref : CarbonReference, optional
         Reference tables; the shipped ones by default.
+    monthly_fuels : sequence of MonthlyFuelUse
+        Fuel activity split by month, each month with its own measured parameters (a year with
+        monthly laboratory results); one line per month.  A fuel given here must not also be in
+        ``activities``.
 
     Returns
     -------
@@ -180,6 +186,7 @@ def compute_inventory(
     measured = _index_measured(measured_fuels)
     elec, heat, fuels = _route(activities, gap_policy, notes)
     lines = _fuel_lines(fuels, measured, ref, notes)
+    lines += _monthly_fuel_lines(monthly_fuels, set(fuels), gap_policy, ref)
     if aluminium is not None:
         lines += aluminium_lines(
             aluminium, ref.aluminium, _gwp(ref, "CF4", gwp_set), _gwp(ref, "C2F6", gwp_set)
@@ -213,6 +220,8 @@ def compute_inventory(
         "aluminium": aluminium, "instruments": instruments, "heat_supplier": heat_supplier,
         "gwp_set": gwp_set, "gap_policy": gap_policy,
     }  # fmt: skip
+    if monthly_fuels:
+        inputs["monthly_fuels"] = list(monthly_fuels)
     return build_inventory(entity_id, period, province_code, gwp_set, lines, balance, notes, inputs)
 
 
@@ -249,6 +258,28 @@ def _route(
         else:
             raise ValidationError(f"{a.carrier} with meter role {a.role!r} cannot be accounted")
     return elec, heat, fuels
+
+
+def _monthly_fuel_lines(
+    uses: Sequence[MonthlyFuelUse], yearly: set[str], gap_policy: GapPolicy, ref: CarbonReference
+) -> list[EmissionLine]:
+    """One fuel combustion line per fuel, meter and month, with that month's parameters."""
+    lines = []
+    for u in sorted(uses, key=lambda x: (x.activity.carrier, x.month, x.activity.source_id)):
+        a = u.activity
+        if a.carrier in yearly:
+            raise ValidationError(f"fuel {a.carrier!r} given both per year and per month")
+        if not 1 <= u.month <= 12:
+            raise ValidationError(f"monthly fuel use of {a.carrier!r}: month {u.month} not 1-12")
+        if u.measured is not None and u.measured.fuel != a.carrier:
+            raise ValidationError(f"measured {u.measured.fuel!r} given for fuel {a.carrier!r}")
+        qty, comp = _prepare(a, gap_policy)
+        line = fuel_combustion_line(
+            a.carrier, qty, a.unit or "", ref.fuels.get(a.carrier), u.measured, comp,
+            sources=(a.source_id,) if a.source_id else (),
+        )  # fmt: skip
+        lines.append(dataclasses.replace(line, formula=f"month {u.month:02d}: {line.formula}"))
+    return lines
 
 
 def _index_measured(items: Sequence[MeasuredFuelParameters]) -> dict[str, MeasuredFuelParameters]:

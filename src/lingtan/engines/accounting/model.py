@@ -93,6 +93,20 @@ class MeasuredFuelParameters:
 
 
 @dataclass(frozen=True)
+class MonthlyFuelUse:
+    """One month's fuel activity of a year inventory with that month's measured parameters.
+
+    Used when a fuel has monthly measured parameters: the year's emission is the sum of the
+    monthly emissions, each with its own NCV, carbon content and oxidation rate (month-weighted).
+    ``measured`` is ``None`` for a month without a measurement (the national default applies).
+    """
+
+    month: int
+    activity: Activity
+    measured: MeasuredFuelParameters | None = None
+
+
+@dataclass(frozen=True)
 class AluminiumProduction:
     """Primary aluminium production data for the period (prebaked anode cells).
 
