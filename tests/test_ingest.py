@@ -13,6 +13,7 @@ from factories import small_park
 from lingtan.domain import UserRole
 from lingtan.errors import IngestError, TenantAccessError
 from lingtan.ingest.files import read_interval_file
+from lingtan.services import ingest as ingest_service
 from lingtan.services.ingest import import_file, import_frame
 from lingtan.services.principal import Principal
 from lingtan.store.models import (
@@ -268,3 +269,58 @@ def test_second_import_in_the_same_hour_adds_to_the_roll_up(session: Session) ->
     ).one()
     # 10 + 12.5 + 7.5 + 10 = 40 kWh, four of four intervals
     assert (row.value, row.present) == (pytest.approx(40.0), 4)
+
+
+STREAMED = csv("""
+meter,timestamp,value
+A-IMP,2025-01-01 08:00,10
+A-IMP,2025-01-01 08:15,12.5
+A-IMP,2025-01-01 08:30,abc
+A-IMP,2025-01-01 08:45,10
+B-IMP,2025-01-01 08:00,100
+B-IMP,2025-01-01 08:15,50
+A-GAS,2025-01-01 08:00,100
+A-GAS,2025-01-01 08:15,110
+""")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make a few rows a 'large' file, so that PostgreSQL takes the chunked streaming path."""
+    monkeypatch.setattr(ingest_service, "STREAM_ROWS", 3)
+
+
+def test_chunked_file_gives_the_same_result(session: Session, small_chunks: None) -> None:
+    sp = small_park(session)
+    s = import_file(session, ADMIN, sp.park, STREAMED, "big.csv")
+    # 6 interval rows minus 1 non-numeric, plus 1 register step (110 − 100 = 10 m3)
+    assert (s.accepted, s.rejected) == (6, 1)
+    assert s.rejections[0]["row"] == 4  # the row number in the whole file, not in its chunk
+    hourly = dict(
+        session.execute(
+            select(ReadingHourly.meter_id, ReadingHourly.value).where(ReadingHourly.hour == T0)
+        ).all()
+    )
+    assert hourly == {1: pytest.approx(32.5), 5: pytest.approx(10.0), 6: pytest.approx(150.0)}
+    again = import_file(session, ADMIN, sp.park, STREAMED, "big.csv")
+    assert (again.accepted, again.unchanged, again.rejected) == (0, 6, 1)
+
+
+def test_conflicting_rows_in_different_chunks_are_both_rejected(
+    session: Session, small_chunks: None
+) -> None:
+    sp = small_park(session)
+    data = csv("""
+meter,timestamp,value
+A-IMP,2025-01-01 08:00,10
+A-IMP,2025-01-01 08:15,12.5
+A-IMP,2025-01-01 08:30,7.5
+A-IMP,2025-01-01 08:45,10
+A-IMP,2025-01-01 08:00,11
+""")
+    s = import_file(session, ADMIN, sp.park, data, "dup.csv")
+    assert (s.accepted, s.rejected) == (3, 2)
+    assert {r["row"] for r in s.rejections} == {2, 6}
+    assert session.scalar(
+        select(ReadingHourly.value).where(ReadingHourly.meter_id == 1)
+    ) == pytest.approx(30.0)

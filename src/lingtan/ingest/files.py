@@ -207,7 +207,30 @@ def _to_long(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, str]:
     return long.filter(pl.col("value").is_not_null() & (pl.col("value") != "")), "wide"
 
 
-def read_interval_file(data: bytes, name: str, timezone: str = "Asia/Shanghai") -> ParsedFile:
+def split_csv(data: bytes, rows_per_chunk: int) -> list[tuple[bytes, int]] | None:
+    """Split a CSV file into chunks of whole lines, each with the header line prepended.
+
+    Returns (chunk, file row number of its first data row) pairs, or None when the file cannot
+    be split safely by lines (quoted fields may hold line breaks) or is small.
+    """
+    if b'"' in data:
+        return None
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    header_end = body.find(b"\n") + 1
+    if header_end == 0:
+        return None
+    header, lines = body[:header_end], body[header_end:].splitlines(keepends=True)
+    if len(lines) <= rows_per_chunk:
+        return None
+    return [
+        (header + b"".join(lines[i : i + rows_per_chunk]), i + 2)
+        for i in range(0, len(lines), rows_per_chunk)
+    ]
+
+
+def read_interval_file(
+    data: bytes, name: str, timezone: str = "Asia/Shanghai", first_row: int | None = None
+) -> ParsedFile:
     """Parse a CSV, Excel or Parquet file of interval data into the long frame.
 
     Parameters
@@ -218,6 +241,8 @@ def read_interval_file(data: bytes, name: str, timezone: str = "Asia/Shanghai") 
         The file name, used for the format and in every message.
     timezone : str
         Zone of timestamps written without one.
+    first_row : int, optional
+        File row number of the first data row (for a chunk of a larger file).
 
     Raises
     ------
@@ -228,7 +253,8 @@ def read_interval_file(data: bytes, name: str, timezone: str = "Asia/Shanghai") 
     df = _read_raw(data, file_format, name)
     if df.height == 0:
         raise IngestError(f"{name}: the file holds no data rows")
-    first_row = 2 if file_format in ("csv", "xlsx") else 1
+    if first_row is None:
+        first_row = 2 if file_format in ("csv", "xlsx") else 1
     df = (
         _canonical_columns(df)
         .with_row_index("row", offset=first_row)

@@ -8,7 +8,7 @@ quarantine table with file, row, field and reason).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -16,11 +16,25 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import TenantAccessError, ValidationError
-from lingtan.ingest.files import LONG_SCHEMA, epoch_seconds, read_interval_file
-from lingtan.ingest.validate import check_rows, registers_to_intervals
+from lingtan.ingest.files import (
+    LONG_SCHEMA,
+    ParsedFile,
+    detect_format,
+    epoch_seconds,
+    read_interval_file,
+    split_csv,
+)
+from lingtan.ingest.validate import CheckedRows, check_rows, registers_to_intervals
 from lingtan.services.principal import Principal, can_write_readings, meter_scope
 from lingtan.store.models import ImportBatch, Meter, Park, QuarantinedRow
-from lingtan.store.readings import merge_readings, merge_registers, prior_registers
+from lingtan.store.readings import (
+    MergeCounts,
+    add_hourly,
+    load_new_stream,
+    merge_readings,
+    merge_registers,
+    prior_registers,
+)
 
 Progress = Callable[[str, float], None]
 
@@ -85,6 +99,29 @@ def no_progress(stage: str, fraction: float) -> None:
     return None
 
 
+def _authorise(p: Principal, park: Park) -> None:
+    if not can_write_readings(p) or (not p.is_admin and p.park_id != park.id):
+        raise TenantAccessError(
+            f"{p.username or p.role.value} may not write readings in park {park.code!r}"
+        )
+
+
+def _open_batch(
+    session: Session, p: Principal, park: Park, source: str, file_format: str, stamps: str
+) -> ImportBatch:
+    batch = ImportBatch(
+        park_id=park.id,
+        enterprise_id=p.enterprise_id,
+        user_id=p.user_id,
+        source=source[:300],
+        file_format=file_format,
+        stamps=stamps,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
 def import_frame(
     session: Session,
     p: Principal,
@@ -98,14 +135,27 @@ def import_frame(
     progress: Progress = no_progress,
 ) -> ImportSummary:
     """Check and store a long frame (see :data:`lingtan.ingest.files.LONG_SCHEMA`)."""
-    if not can_write_readings(p) or (not p.is_admin and p.park_id != park.id):
-        raise TenantAccessError(
-            f"{p.username or p.role.value} may not write readings in park {park.code!r}"
-        )
+    _authorise(p, park)
     now_s = int(time.time()) if now_s is None else now_s
     meters = _writable_meters(session, p, park)
     progress("check", 0.1)
     checked = check_rows(frame, meters, now_s, stamps)
+    batch = _open_batch(session, p, park, source, file_format, stamps)
+    return _store(session, park, batch, meters, checked, layout, None, progress)
+
+
+def _store(
+    session: Session,
+    park: Park,
+    batch: ImportBatch,
+    meters: pl.DataFrame,
+    checked: CheckedRows,
+    layout: str,
+    loaded: MergeCounts | None,
+    progress: Progress,
+) -> ImportSummary:
+    """Merge checked rows (unless ``loaded`` says the intervals are in), quarantine, summarise."""
+    conn = session.connection()
     touched = set(
         meters.join(
             pl.concat(
@@ -114,23 +164,9 @@ def import_frame(
             on="meter_id",
         )["enterprise_id"].to_list()
     )
-    batch_enterprise = (
-        p.enterprise_id
-        if p.enterprise_id is not None
-        else (touched.pop() if len(touched) == 1 else None)
-    )
-    batch = ImportBatch(
-        park_id=park.id,
-        enterprise_id=batch_enterprise,
-        user_id=p.user_id,
-        source=source[:300],
-        file_format=file_format,
-        stamps=stamps,
-    )
-    session.add(batch)
-    session.flush()
-    conn = session.connection()
-    intervals = checked.intervals
+    if batch.enterprise_id is None and len(touched) == 1:
+        batch.enterprise_id = touched.pop()
+    intervals = checked.intervals if loaded is None else checked.intervals.clear()
     flagged = 0
     if checked.registers.height:
         prior = prior_registers(conn, checked.registers)
@@ -140,25 +176,20 @@ def import_frame(
         intervals = pl.concat([intervals, from_registers])
     progress("merge", 0.3)
     counts = merge_readings(conn, intervals, batch.id)
+    if loaded is not None:
+        counts = MergeCounts(counts.inserted + loaded.inserted, counts.unchanged, counts.revised)
     progress("quarantine", 0.9)
     rejected = checked.rejected.join(
         meters.select("meter", "enterprise_id"), on="meter", how="left"
-    ).with_columns(pl.col("enterprise_id").fill_null(pl.lit(batch_enterprise, pl.Int64)))
+    ).with_columns(pl.col("enterprise_id").fill_null(pl.lit(batch.enterprise_id, pl.Int64)))
     if rejected.height:
         session.execute(
             insert(QuarantinedRow),
             [
-                {
-                    "batch_id": batch.id,
-                    "park_id": park.id,
-                    "enterprise_id": r["enterprise_id"],
-                    "source": source[:300],
-                    "row": r["row"],
-                    "field": r["field"],
-                    "reason": r["reason"],
-                    "raw": r["raw"],
-                }
-                for r in rejected.iter_rows(named=True)
+                {"batch_id": batch.id, "park_id": park.id, "source": batch.source, **r}
+                for r in rejected.select(
+                    "enterprise_id", "row", "field", "reason", "raw"
+                ).iter_rows(named=True)
             ],
         )
     batch.accepted, batch.revised = counts.inserted, counts.revised
@@ -168,18 +199,59 @@ def import_frame(
     progress("done", 1.0)
     return ImportSummary(
         batch_id=batch.id,
-        source=source,
+        source=batch.source,
         layout=layout,
         accepted=batch.accepted,
         unchanged=batch.unchanged,
         revised=batch.revised,
         rejected=batch.rejected,
         flagged=flagged,
-        rejections=[
-            {k: r[k] for k in ("row", "meter", "field", "reason")}
-            for r in rejected.iter_rows(named=True)
-        ],
+        rejections=rejected.select("row", "meter", "field", "reason").to_dicts(),
     )
+
+
+# Files with more data rows than this are parsed in chunks while earlier chunks load
+# (PostgreSQL, CSV): parsing on the client and loading on the server then overlap.
+STREAM_ROWS = 200_000
+
+
+def _import_streaming(
+    session: Session,
+    p: Principal,
+    park: Park,
+    chunks: list[tuple[bytes, int]],
+    name: str,
+    stamps: str,
+    progress: Progress,
+) -> ImportSummary:
+    now_s = int(time.time())
+    meters = _writable_meters(session, p, park)
+    batch = _open_batch(session, p, park, name, "csv", stamps)
+    parsed: list[ParsedFile] = []
+    checked: list[CheckedRows] = []
+
+    def produce() -> Iterator[pl.DataFrame]:
+        for i, (chunk, first_row) in enumerate(chunks):
+            parsed.append(read_interval_file(chunk, name, park.timezone, first_row))
+            checked.append(check_rows(parsed[-1].frame, meters, now_s, stamps))
+            progress("load", 0.05 + 0.8 * (i + 1) / len(chunks))
+            yield checked[-1].intervals
+
+    conn = session.connection()
+    if load_new_stream(conn, produce(), batch.id):
+        whole = CheckedRows(
+            intervals=pl.concat([c.intervals for c in checked]),
+            registers=pl.concat([c.registers for c in checked]),
+            rejected=pl.concat([c.rejected for c in checked]),
+            duplicates=sum(c.duplicates for c in checked),
+        )
+        add_hourly(conn, whole.intervals)
+        loaded = MergeCounts(whole.intervals.height, 0, 0)
+        return _store(session, park, batch, meters, whole, parsed[0].layout, loaded, progress)
+    # a key exists already (stored, or repeated across chunks): check the file as a whole
+    frame = pl.concat([x.frame for x in parsed])
+    whole = check_rows(frame, meters, now_s, stamps)
+    return _store(session, park, batch, meters, whole, parsed[0].layout, None, progress)
 
 
 def import_file(
@@ -197,6 +269,11 @@ def import_file(
         raise ValidationError(
             f"{name}: {len(data)} bytes exceeds the upload limit of {max_bytes} bytes"
         )
+    if session.get_bind().dialect.name == "postgresql" and detect_format(name) == "csv":
+        chunks = split_csv(data, STREAM_ROWS)
+        if chunks is not None:
+            _authorise(p, park)
+            return _import_streaming(session, p, park, chunks, name, stamps, progress)
     parsed = read_interval_file(data, name, park.timezone)
     progress("parsed", 0.05)
     return import_frame(

@@ -17,8 +17,10 @@ Both databases take the same steps, in the caller's transaction:
 from __future__ import annotations
 
 import io
+import queue
 import sqlite3
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,8 +56,17 @@ def _temp_table(conn: Connection, name: str, columns: str) -> None:
     conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
 
 
+PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+PG_COPY_TRAILER = b"\xff\xff"
+
+
 def pg_binary_copy(frame: pl.DataFrame, types: Sequence[str]) -> bytes:
     """Encode the frame's columns as a PostgreSQL binary ``COPY`` stream (fixed-width types)."""
+    return PG_COPY_HEADER + pg_binary_rows(frame, types) + PG_COPY_TRAILER
+
+
+def pg_binary_rows(frame: pl.DataFrame, types: Sequence[str]) -> bytes:
+    """Encode the frame's rows in PostgreSQL's binary ``COPY`` tuple format."""
     fields: list[tuple[str, str]] = [("n", ">i2")]
     for i, t in enumerate(types):
         fields += [(f"l{i}", ">i4"), (f"v{i}", t)]
@@ -64,8 +75,7 @@ def pg_binary_copy(frame: pl.DataFrame, types: Sequence[str]) -> bytes:
     for i, (name, t) in enumerate(zip(frame.columns, types, strict=True)):
         rows[f"l{i}"] = np.dtype(t).itemsize
         rows[f"v{i}"] = frame[name].to_numpy()
-    header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-    return header + rows.tobytes() + b"\xff\xff"
+    return rows.tobytes()
 
 
 def copy_rows(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[str, ...]) -> None:
@@ -86,9 +96,20 @@ def copy_rows(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[
             ) as cp:
                 cp.write(buf.getvalue())
         return
+    # Integer columns holding one value for the whole batch (batch id, quality 0) are written as
+    # literals, so that each row binds only what varies.
+    constant = {
+        c: int(data[c][0])
+        for c in columns
+        if data[c].dtype.is_integer() and data[c].n_unique() == 1
+    }
+    varying = [c for c in columns if c not in constant]
+    values = ", ".join(str(constant[c]) if c in constant else "?" for c in columns)
     cur = raw.cursor()  # type: ignore[union-attr]
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-    cur.executemany(sql, data.iter_rows())
+    cur.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})",
+        data.select(varying).iter_rows(),
+    )
     cur.close()
 
 
@@ -128,6 +149,54 @@ def load_new(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[s
     except (IntegrityError, UniqueViolation, sqlite3.IntegrityError):  # a key is there (any driver)
         savepoint.rollback()
         return False
+    savepoint.commit()
+    return True
+
+
+def load_new_stream(conn: Connection, frames: Iterator[pl.DataFrame], batch_id: int) -> bool:
+    """``COPY`` interval frames into ``reading`` while the caller is still producing them.
+
+    PostgreSQL only.  A writer thread streams one binary ``COPY`` inside a savepoint while the
+    caller's generator parses and checks the next chunk, so parsing and the server's load
+    overlap.  The generator must not use ``conn``.  Every frame is consumed even after a
+    failure.  Returns False (savepoint rolled back, nothing written) if a key already exists,
+    whether stored before or repeated across chunks.
+    """
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+    raw = conn.connection.driver_connection
+    sql = f"COPY reading ({', '.join(READING_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
+
+    def write() -> None:
+        try:
+            with raw.cursor() as cur, cur.copy(sql) as cp:  # type: ignore[union-attr]
+                cp.write(PG_COPY_HEADER)
+                while (chunk := chunks.get()) is not None:
+                    cp.write(chunk)
+                cp.write(PG_COPY_TRAILER)
+        except BaseException as exc:  # noqa: BLE001  (reported to the caller below)
+            failed.append(exc)
+            while chunks.get() is not None:
+                pass
+
+    savepoint = conn.begin_nested()
+    writer = threading.Thread(target=write, name="lingtan-copy")
+    writer.start()
+    try:
+        for frame in frames:
+            if not failed:
+                rows = frame.select("meter_id", "ts", "value", "quality").with_columns(
+                    batch_id=pl.lit(batch_id, pl.Int64)
+                )
+                chunks.put(pg_binary_rows(rows, PG_TYPES["reading"]))
+    finally:
+        chunks.put(None)
+        writer.join()
+    if failed:
+        savepoint.rollback()
+        if isinstance(failed[0], UniqueViolation):
+            return False
+        raise failed[0]
     savepoint.commit()
     return True
 
