@@ -14,9 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lingtan.demo.park import DemoPark
+from lingtan.demo.production import demo_production
 from lingtan.domain import UserRole
+from lingtan.engines.accounting import Period
 from lingtan.ingest.files import LONG_SCHEMA
 from lingtan.services.accounts import NewUser, create_user
+from lingtan.services.carbon_inputs import ProductionIn, add_production
 from lingtan.services.ingest import ImportSummary, Progress, import_frame, no_progress
 from lingtan.services.parks import (
     EnterpriseSpec,
@@ -53,7 +56,7 @@ def _long_frame(readings: pl.DataFrame) -> pl.DataFrame:
 def load_park(
     session: Session, demo: DemoPark, progress: Progress = no_progress
 ) -> tuple[Park, ImportSummary]:
-    """Create the park, its enterprises, sites and meters, then import its readings."""
+    """Create the park, its enterprises, sites and meters, import its readings and production."""
     park = create_park(
         session,
         ParkSpec(
@@ -104,6 +107,15 @@ def load_park(
         "frame",
         progress=progress,
     )
+    for rec in demo_production(demo):
+        add_production(
+            session,
+            LOADER,
+            park,
+            rec.enterprise_code,
+            Period(rec.year, rec.month),
+            ProductionIn(rec.aluminium_t, rec.anode_net_consumption_t, rec.reference),
+        )
     return park, summary
 
 
