@@ -168,15 +168,17 @@ def load_new_stream(conn: Connection, frames: Iterator[pl.DataFrame], batch_id: 
     sql = f"COPY reading ({', '.join(READING_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
 
     def write() -> None:
+        ended = False  # the end-of-data sentinel was taken from the queue
         try:
             with raw.cursor() as cur, cur.copy(sql) as cp:  # type: ignore[union-attr]
                 cp.write(PG_COPY_HEADER)
                 while (chunk := chunks.get()) is not None:
                     cp.write(chunk)
+                ended = True
                 cp.write(PG_COPY_TRAILER)
         except BaseException as exc:  # noqa: BLE001  (reported to the caller below)
             failed.append(exc)
-            while chunks.get() is not None:
+            while not ended and chunks.get() is not None:  # let the producer finish
                 pass
 
     savepoint = conn.begin_nested()

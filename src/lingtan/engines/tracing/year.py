@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from lingtan.engines.tracing import kernel
 from lingtan.engines.tracing.dcflow import DcModel, dc_model
 from lingtan.engines.tracing.network import UNKNOWN_TYPE, _in_service, _label, source_table
 from lingtan.engines.tracing.sharing import solve_sharing_batched
@@ -103,17 +104,42 @@ def _check_columns(frame: pd.DataFrame, expected: list[str], what: str) -> None:
         raise ValidationError(f"{what}: columns {extra[:10]} are not in-service elements")
 
 
-def _incidence(buses: npt.NDArray[np.int64], model: DcModel, net: Any) -> sp.csr_array:
-    """Sparse (elements x nodes) incidence of elements on internal nodes."""
+@dataclass(frozen=True)
+class _NodeSum:
+    """Sum per-element hourly values onto internal nodes, in element order.
+
+    ``ranks[r]`` holds the ``r``-th element of every node that has more than ``r`` elements
+    and those nodes; adding rank by rank sums each node's elements in table order, as a
+    sparse incidence product does, so results do not depend on how they are summed.
+    """
+
+    ranks: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]
+    n_node: int
+
+    def __call__(self, values: FloatArray) -> FloatArray:
+        """Shape ``(H, elements, ...)`` -> ``(H, n_node, ...)``, C-contiguous."""
+        out = np.zeros((values.shape[0], self.n_node, *values.shape[2:]))
+        for elements, nodes in self.ranks:
+            out[:, nodes] += values[:, elements]
+        return out
+
+
+def _incidence(buses: npt.NDArray[np.int64], model: DcModel, net: Any) -> _NodeSum:
+    """Build the aggregation of elements onto internal nodes."""
     pos = net.bus.index.get_indexer(buses)
     nodes = model.node_of_bus[pos]
     if (nodes < 0).any():
         bad = buses[nodes < 0][:5]
         raise ValidationError(f"elements sit on out-of-service or unsupplied buses {bad}")
-    return sp.csr_array(
-        (np.ones(len(buses)), (np.arange(len(buses)), nodes)),
-        shape=(len(buses), model.n_node),
-    )
+    order = np.argsort(nodes, kind="stable")
+    sorted_nodes = nodes[order]
+    first = np.searchsorted(sorted_nodes, sorted_nodes, side="left")
+    rank = np.arange(order.size) - first
+    ranks = [
+        (order[rank == r].astype(np.int64), sorted_nodes[rank == r].astype(np.int64))
+        for r in range(int(rank.max()) + 1 if rank.size else 0)
+    ]
+    return _NodeSum(ranks, model.n_node)
 
 
 def trace_year(
@@ -245,25 +271,27 @@ class _Accumulator:
     """Arrays filled chunk by chunk."""
 
     throughflow: FloatArray
-    x: FloatArray  # (H, n, 3): intensity, non-green, unknown
+    x: FloatArray  # (3, H, n): intensity, non-green, unknown
     zone_cons: FloatArray  # (H, Z)
     zone_gen: FloatArray  # (H, Z)
     zone_x: FloatArray  # (H, Z, k): consumption-weighted sums
+    any_unknown: bool  # some hour has power of unknown origin
 
     def __init__(self, n_hour: int, n: int, n_zone: int, n_type: int) -> None:
         self.throughflow = np.empty((n_hour, n))
-        self.x = np.empty((n_hour, n, 3))
+        self.x = np.empty((3, n_hour, n))
         self.zone_cons = np.zeros((n_hour, n_zone))
         self.zone_gen = np.zeros((n_hour, n_zone))
         self.zone_x = np.zeros((n_hour, n_zone, 3 + n_type))
+        self.any_unknown = False
 
 
 def _trace_chunk(
     model: DcModel,
     src: FloatArray,
     load: FloatArray,
-    s_inc: sp.csr_array,
-    l_inc: sp.csr_array,
+    s_inc: _NodeSum,
+    l_inc: _NodeSum,
     weights: FloatArray,
     unknown_col: int,
     zone_mat: sp.csr_array,
@@ -274,30 +302,37 @@ def _trace_chunk(
     """Flows, sharing and zone sums for one block of hours."""
     s_pos, s_neg = np.clip(src, 0, None), np.clip(-src, 0, None)
     l_pos, l_neg = np.clip(load, 0, None), np.clip(-load, 0, None)
-    inject = np.asarray((s_inc.T @ s_pos.T).T + (l_inc.T @ l_neg.T).T)
-    consume = np.asarray((s_inc.T @ s_neg.T).T + (l_inc.T @ l_pos.T).T)
+    unknown = l_inc(l_neg)
+    inject = s_inc(s_pos) + unknown
+    consume = s_inc(s_neg) + l_inc(l_pos)
     theta, flow = model.solve(inject - consume)
     n_h, n = inject.shape
     k = weights.shape[1]
-    unknown = np.asarray((l_inc.T @ l_neg.T).T)
     # solve only what is reported: types are needed for zone mixes only
     cols = (
         [0, 1] + ([2] if unknown.any() else []) + (list(range(3, k)) if zone_mat.shape[1] else [])
     )
-    rhs = np.empty((n_h, n, len(cols)))
+    rhs = s_inc(s_pos[:, :, None] * weights[None, :, cols])
     for c, j in enumerate(cols):
-        rhs[:, :, c] = np.asarray((s_inc.T @ (s_pos * weights[:, j]).T).T)
         if j in (2, unknown_col):
             rhs[:, :, c] += unknown
-    through, x_solved = solve_sharing_batched(
-        theta, inject, model.edge_from, model.edge_to, flow, rhs, tol_mw
-    )
-    x = np.zeros((n_h, n, k))
-    x[:, :, cols] = x_solved
-    x[np.isnan(x_solved[:, :, 0])] = np.nan
+    if kernel.AVAILABLE:
+        through, x_solved = kernel.solve_sharing_compiled(
+            inject, model.edge_from, model.edge_to, flow, rhs, tol_mw
+        )
+    else:
+        through, x_solved = solve_sharing_batched(
+            theta, inject, model.edge_from, model.edge_to, flow, rhs, tol_mw
+        )
+    dead = np.isnan(x_solved[:, :, 0])
     acc.throughflow[sl] = through
-    acc.x[sl] = x[:, :, :3]
+    for j in range(3):
+        acc.x[j, sl] = x_solved[:, :, cols.index(j)] if j in cols else np.where(dead, np.nan, 0.0)
+    acc.any_unknown |= 2 in cols
     if zone_mat.shape[1]:
+        x = np.zeros((n_h, n, k))
+        x[:, :, cols] = x_solved
+        x[dead] = np.nan
         weighted = np.where(consume[:, :, None] > 0, consume[:, :, None] * x, 0.0)
         zt = zone_mat.T
         acc.zone_cons[sl] = np.asarray((zt @ consume.T).T)
@@ -330,9 +365,14 @@ def _assemble(
         out[:, live] = values[:, node[live]]
         return pd.DataFrame(out, index=hours, columns=bus_cols)
 
-    unknown = acc.x[:, :, 2]
-    intensity = np.where(unknown > 0, np.nan, acc.x[:, :, 0])
-    green = 1.0 - (acc.x[:, :, 1] + unknown)
+    # in place: the accumulator is not used afterwards and the arrays are year-sized
+    unknown = acc.x[2]
+    intensity = acc.x[0]
+    green = acc.x[1]
+    green += unknown
+    np.subtract(1.0, green, out=green)
+    if acc.any_unknown:
+        intensity[unknown > 0] = np.nan
     cons = acc.zone_cons
     with np.errstate(invalid="ignore", divide="ignore"):
         mix = acc.zone_x / cons[:, :, None]

@@ -1,0 +1,214 @@
+r"""Compiled per-hour proportional sharing: a topological forward substitution with numba.
+
+For each hour the directed flow graph (branches with ``|flow| > tol``, pointing from the
+sending to the receiving bus) is walked in topological order (Kahn's algorithm). A bus is
+solved once all buses feeding it are, by
+
+.. math:: x_i = \Big(b_i + \sum_{k \to i} P_{ki}\, x_k\Big) / P_{N,i}
+
+which is row ``i`` of :math:`(\operatorname{diag}(P_N) - P_B^\top)\, x = b` of
+:mod:`.sharing` (Bialek 1996, doi:10.1049/ip-gtd:19960461; Kang et al. 2012,
+doi:10.1038/srep00479). Work per hour is proportional to buses plus branches, with no
+sorting and no sparse-matrix assembly. An hour whose flow graph has a cycle (possible with
+phase shifters or a branch whose two ends are one node) is reported, and the caller solves
+it by sparse LU.
+
+numba is optional: :data:`AVAILABLE` is ``False`` without it and callers use the
+vectorised :func:`.sharing.solve_sharing_batched` instead. The kernel is compiled on its
+first call and kept in numba's on-disk cache (``__pycache__`` beside this file, or numba's
+user cache directory when that is read-only). This is safe because the kernel calls no other
+compiled function: numba keys the cache on this file's timestamp and size, the argument
+types and the CPU, and writes it atomically. Where no cache location is writable it is
+compiled in memory only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from lingtan.engines.tracing.sharing import solve_sharing
+
+njit: Any
+try:
+    from numba import njit
+except ImportError:  # pragma: no cover - depends on the environment
+    njit = None
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Whether the compiled kernel can be used (numba is importable).
+AVAILABLE = njit is not None
+
+
+def _sweep(
+    injection: FloatArray,
+    flow: FloatArray,
+    edge_from: IntArray,
+    edge_to: IntArray,
+    adj_ptr: IntArray,
+    adj_edge: IntArray,
+    rhs: FloatArray,
+    tol: float,
+    through: FloatArray,
+    x: FloatArray,
+    cyclic: npt.NDArray[np.bool_],
+) -> None:  # pragma: no cover - runs compiled; covered through solve_sharing_compiled
+    """Fill ``through``, ``x`` and ``cyclic`` for every hour (see the module docstring)."""
+    n_hour, n = injection.shape
+    m = edge_from.size
+    k = rhs.shape[2]
+    inflow = np.empty(n)
+    dead = np.empty(n, dtype=np.bool_)
+    indeg = np.empty(n, dtype=np.int64)
+    stack = np.empty(n, dtype=np.int64)
+    acc = np.empty((n, k))
+    for h in range(n_hour):
+        inflow[:] = 0.0
+        indeg[:] = 0
+        for e in range(m):
+            f = flow[h, e]
+            if f > tol:
+                inflow[edge_to[e]] += f
+                indeg[edge_to[e]] += 1
+            elif f < -tol:
+                inflow[edge_from[e]] -= f
+                indeg[edge_from[e]] += 1
+        # a flow out of a node without through-flow (only in unbalanced input) keeps its
+        # receiving node's in-degree above zero, so the hour goes to the sparse-LU path
+        n_live = 0
+        for i in range(n):
+            through[h, i] = injection[h, i] + inflow[i]
+            dead[i] = through[h, i] <= tol
+            if not dead[i]:
+                n_live += 1
+        top = 0
+        for i in range(n):
+            if dead[i]:
+                for c in range(k):
+                    x[h, i, c] = np.nan
+            else:
+                for c in range(k):
+                    acc[i, c] = rhs[h, i, c]
+                if indeg[i] == 0:
+                    stack[top] = i
+                    top += 1
+        done = 0
+        while top > 0:
+            top -= 1
+            v = stack[top]
+            done += 1
+            for c in range(k):
+                x[h, v, c] = acc[v, c] / through[h, v]
+            for p in range(adj_ptr[v], adj_ptr[v + 1]):
+                e = adj_edge[p]
+                f = flow[h, e]
+                if f > tol and edge_from[e] == v:
+                    w = edge_to[e]
+                elif f < -tol and edge_to[e] == v:
+                    w = edge_from[e]
+                    f = -f
+                else:
+                    continue
+                if dead[w]:
+                    continue
+                for c in range(k):
+                    acc[w, c] += f * x[h, v, c]
+                indeg[w] -= 1
+                if indeg[w] == 0:
+                    stack[top] = w
+                    top += 1
+        cyclic[h] = done < n_live
+
+
+_compiled: Callable[..., None] | None = None
+
+
+def _kernel() -> Callable[..., None]:
+    """Return the compiled sweep, building it on first use."""
+    global _compiled
+    if _compiled is None:
+        if njit is None:  # pragma: no cover - callers check AVAILABLE
+            raise RuntimeError("numba is not installed")
+        try:
+            _compiled = njit(nogil=True, cache=True)(_sweep)
+        except RuntimeError:  # pragma: no cover - no writable cache location
+            _compiled = njit(nogil=True)(_sweep)
+    return _compiled
+
+
+def solve_sharing_compiled(
+    injection_mw: FloatArray,
+    edge_from: IntArray,
+    edge_to: IntArray,
+    flow_mw: FloatArray,
+    rhs: FloatArray,
+    tol_mw: float = 1e-9,
+) -> tuple[FloatArray, FloatArray]:
+    """Solve proportional sharing for many lossless flow patterns, hour by hour, compiled.
+
+    Same inputs (less the ordering key) and results as
+    :func:`.sharing.solve_sharing_batched`; hours whose flow graph is cyclic are solved by
+    :func:`.sharing.solve_sharing` (sparse LU).
+
+    Parameters
+    ----------
+    injection_mw : numpy.ndarray
+        Source injection per hour and node [MW], shape ``(H, n)``, >= 0.
+    edge_from, edge_to : numpy.ndarray
+        Branch terminals, shape ``(m,)``; the flow is positive from ``edge_from`` to
+        ``edge_to``.
+    flow_mw : numpy.ndarray
+        Signed lossless branch flow per hour [MW], shape ``(H, m)``.
+    rhs : numpy.ndarray
+        Injected quantities per hour, node and kind, shape ``(H, n, k)``.
+    tol_mw : float
+        Through-flow at or below which a node carries no power [MW]; branch flows with
+        magnitude at or below it are dropped.
+
+    Returns
+    -------
+    throughflow_mw : numpy.ndarray
+        Shape ``(H, n)`` [MW].
+    x : numpy.ndarray
+        Shape ``(H, n, k)``; NaN where the through-flow is at or below ``tol_mw``.
+    """
+    n_hour, n = injection_mw.shape
+    frm = np.ascontiguousarray(edge_from, dtype=np.int64)
+    to = np.ascontiguousarray(edge_to, dtype=np.int64)
+    adj_ptr, adj_edge = _incident_edges(n, frm, to)
+    inj = np.ascontiguousarray(injection_mw, dtype=np.float64)
+    flow = np.ascontiguousarray(flow_mw, dtype=np.float64)
+    b = np.ascontiguousarray(rhs, dtype=np.float64)
+    through = np.empty((n_hour, n))
+    x = np.empty((n_hour, n, b.shape[2]))
+    cyclic = np.zeros(n_hour, dtype=np.bool_)
+    _kernel()(inj, flow, frm, to, adj_ptr, adj_edge, b, float(tol_mw), through, x, cyclic)
+    for h in np.flatnonzero(cyclic):
+        x[h] = _solve_hour(inj[h], frm, to, flow[h], b[h], tol_mw)
+    return through, x
+
+
+def _incident_edges(n: int, frm: IntArray, to: IntArray) -> tuple[IntArray, IntArray]:
+    """CSR list of the branches touching each node (a branch is listed at both ends)."""
+    ends = np.concatenate([frm, to])
+    edges = np.concatenate([np.arange(frm.size), np.arange(to.size)])
+    order = np.argsort(ends, kind="stable")
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ends, minlength=n), out=ptr[1:])
+    return ptr, edges[order].astype(np.int64)
+
+
+def _solve_hour(
+    injection: FloatArray, frm: IntArray, to: IntArray, flow: FloatArray, rhs: Any, tol: float
+) -> FloatArray:
+    """Sparse-LU solution of one (cyclic) hour with the same edge and node rules."""
+    live = np.abs(flow) > tol
+    fwd = flow[live] > 0
+    src = np.where(fwd, frm[live], to[live])
+    dst = np.where(fwd, to[live], frm[live])
+    return solve_sharing(injection.size, injection, src, dst, np.abs(flow[live]), rhs, tol)[1]
