@@ -36,6 +36,8 @@ PG_TYPES = {
     "reading": (">i4", ">i8", ">f8", ">i2", ">i4"),
     "reading_hourly": (">i4", ">i8", ">f8", ">i4", ">i4"),
 }
+PG_TYPES["stage_reading"] = PG_TYPES["reading"]
+PG_TYPES["stage_hour"] = PG_TYPES["reading_hourly"]
 UPSERT_TAIL = (
     "ON CONFLICT (meter_id, ts) DO UPDATE SET value = excluded.value, "
     "quality = excluded.quality, batch_id = excluded.batch_id WHERE reading.value <> excluded.value"
@@ -212,7 +214,6 @@ def _revisions_of(conn: Connection, batch_id: int) -> int:
 
 
 def _upsert(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
-    raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         _temp_table(
             conn,
@@ -220,13 +221,7 @@ def _upsert(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts
             "meter_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, "
             "quality SMALLINT NOT NULL, batch_id INTEGER",
         )
-        buf = io.StringIO()
-        frame.select(READING_COLUMNS).write_csv(buf, include_header=False)
-        with raw.cursor() as cur:  # type: ignore[union-attr]
-            with cur.copy(
-                f"COPY stage_reading ({', '.join(READING_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
-            ) as cp:
-                cp.write(buf.getvalue())
+        copy_rows(conn, "stage_reading", frame, READING_COLUMNS)
         written = conn.execute(
             text(
                 f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) SELECT * FROM stage_reading WHERE true {UPSERT_TAIL}"
@@ -234,7 +229,7 @@ def _upsert(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts
         ).rowcount
         conn.execute(text("DROP TABLE stage_reading"))
     else:
-        cur = raw.cursor()  # type: ignore[union-attr]
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cur.executemany(
             f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}",
             frame.select(READING_COLUMNS).iter_rows(),
