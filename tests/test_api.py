@@ -107,6 +107,40 @@ def test_upload_then_energy_by_hand(api: tuple[TestClient, dict[str, Any]]) -> N
     assert rows["natural_gas"]["quantity"] is None
 
 
+def test_drill_down_to_raw_values_and_revisions(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, _ = api
+    h = login(client, "manager")
+    client.post(
+        "/api/v1/parks/P1/imports",
+        headers=h,
+        files={"file": ("d.csv", io.BytesIO(CSV), "text/csv")},
+    )
+    fix = b"meter,timestamp,value\nA-IMP,2025-01-01 08:15,13.5\n"
+    client.post(
+        "/api/v1/parks/P1/imports",
+        headers=h,
+        files={"file": ("fix.csv", io.BytesIO(fix), "text/csv")},
+    )
+    r = client.get(
+        "/api/v1/parks/P1/meters/A-IMP/readings",
+        headers=h,
+        params={"start": "2025-01-01", "end": "2025-01-02"},
+    )
+    assert [(x["ts"], x["value"]) for x in r.json()] == [
+        ("2025-01-01T08:00:00+08:00", 10.0),
+        ("2025-01-01T08:15:00+08:00", 13.5),
+        ("2025-01-01T08:30:00+08:00", 7.5),
+        ("2025-01-01T08:45:00+08:00", 10.0),
+    ]
+    revs = client.get("/api/v1/parks/P1/meters/A-IMP/revisions", headers=h).json()
+    assert [(x["ts"], x["old_value"], x["new_value"]) for x in revs] == [
+        ("2025-01-01T08:15:00+08:00", 12.5, 13.5)
+    ]
+    # another enterprise's user cannot drill into A's meter
+    hb = login(client, "user_b")
+    assert client.get("/api/v1/parks/P1/meters/A-IMP/revisions", headers=hb).status_code == 404
+
+
 def test_bad_uscc_is_refused_with_the_reason(api: tuple[TestClient, dict[str, Any]]) -> None:
     client, _ = api
     h = login(client, "manager")

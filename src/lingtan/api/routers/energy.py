@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
 from lingtan.services import energy as svc
+from lingtan.services import readings as raw
 
 router = APIRouter(prefix="/api/v1/parks/{park_code}", tags=["energy"])
 
@@ -74,3 +75,25 @@ def completeness(
     """Per meter: intervals present and expected, and hours missing."""
     period = svc.parse_period(start, end, "day", park.timezone)
     return records(svc.meter_gaps(session, p, park, period.start_s, period.end_s))
+
+
+@router.get("/meters/{meter_code}/readings")
+def meter_readings(
+    meter_code: str,
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    start: str = START,
+    end: str = END,
+) -> list[dict[str, Any]]:
+    """Raw interval values of one meter (drill-down): value, quality flag, import batch."""
+    period = svc.parse_period(start, end, "day", park.timezone)
+    return records(raw.meter_readings(session, p, park, meter_code, period.start_s, period.end_s))
+
+
+@router.get("/meters/{meter_code}/revisions")
+def meter_revisions(
+    meter_code: str, park: ParkDep, session: SessionDep, p: CurrentPrincipal
+) -> list[dict[str, Any]]:
+    """Every changed value of one meter: old and new value, batch, user and time."""
+    return records(raw.meter_revisions(session, p, park, meter_code))

@@ -1,0 +1,78 @@
+"""Drill-down to raw interval values and their revisions, within the caller's scope."""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lingtan.errors import NotFoundError, ValidationError
+from lingtan.services.principal import Principal, meter_scope
+from lingtan.store.models import Meter, Park, Reading, ReadingRevision
+
+MAX_ROWS = 100_000
+
+
+def visible_meter(session: Session, p: Principal, park: Park, code: str) -> Meter:
+    """Return the park's meter with this code if the caller may read it."""
+    meter = session.scalar(
+        select(Meter).where(Meter.park_id == park.id, Meter.code == code, meter_scope(p))
+    )
+    if meter is None:
+        raise NotFoundError(f"meter {code!r} is not in park {park.code!r}")
+    return meter
+
+
+def meter_readings(
+    session: Session, p: Principal, park: Park, code: str, start_s: int, end_s: int
+) -> pl.DataFrame:
+    """Raw interval values of one meter in ``[start_s, end_s)``: ts (local), value, quality, batch."""
+    meter = visible_meter(session, p, park, code)
+    if end_s - start_s > MAX_ROWS * meter.interval_s:
+        raise ValidationError(f"period: at most {MAX_ROWS:,} intervals of meter {code!r} at a time")
+    rows = session.execute(
+        select(Reading.ts, Reading.value, Reading.quality, Reading.batch_id)
+        .where(Reading.meter_id == meter.id, Reading.ts >= start_s, Reading.ts < end_s)
+        .order_by(Reading.ts)
+    ).all()
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={"ts": pl.Int64, "value": pl.Float64, "quality": pl.Int64, "batch_id": pl.Int64},
+        orient="row",
+    )
+    return frame.with_columns(
+        pl.from_epoch("ts", "s").dt.replace_time_zone("UTC").dt.convert_time_zone(park.timezone),
+        pl.lit(meter.unit).alias("unit"),
+    )
+
+
+def meter_revisions(session: Session, p: Principal, park: Park, code: str) -> pl.DataFrame:
+    """Every revision of one meter's values: interval, old and new value, batch, user, time."""
+    meter = visible_meter(session, p, park, code)
+    rows = session.execute(
+        select(
+            ReadingRevision.ts,
+            ReadingRevision.old_value,
+            ReadingRevision.new_value,
+            ReadingRevision.batch_id,
+            ReadingRevision.user_id,
+            ReadingRevision.created_at,
+        )
+        .where(ReadingRevision.meter_id == meter.id)
+        .order_by(ReadingRevision.id)
+    ).all()
+    frame = pl.DataFrame(
+        [(r[0], r[1], r[2], r[3], r[4], str(r[5])) for r in rows],
+        schema={
+            "ts": pl.Int64,
+            "old_value": pl.Float64,
+            "new_value": pl.Float64,
+            "batch_id": pl.Int64,
+            "user_id": pl.Int64,
+            "created_at": pl.String,
+        },
+        orient="row",
+    )
+    return frame.with_columns(
+        pl.from_epoch("ts", "s").dt.replace_time_zone("UTC").dt.convert_time_zone(park.timezone)
+    )
