@@ -24,9 +24,10 @@ def test_deterministic_and_hours(grid):
     again = build_yunnan_grid(2025, seed=7)
     pd.testing.assert_frame_equal(grid.source_mw, again.source_mw)
     pd.testing.assert_frame_equal(grid.load_mw, again.load_mw)
-    # 2025 is not a leap year: 365 * 24 hour starts, UTC, beginning 2025-01-01 00:00
+    # 2025 is not a leap year: 365 * 24 hour starts of the local year, 2025-01-01 00:00
+    # Asia/Shanghai = 2024-12-31 16:00 UTC
     assert len(grid.source_mw) == 365 * 24
-    assert grid.source_mw.index[0] == pd.Timestamp("2025-01-01", tz="UTC")
+    assert grid.source_mw.index[0] == pd.Timestamp("2024-12-31 16:00", tz="UTC")
 
 
 def test_labels_park_and_prefectures(grid):

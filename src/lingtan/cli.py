@@ -20,11 +20,12 @@ from rich.table import Table
 
 from lingtan.api.app import create_app
 from lingtan.cli_carbon import carbon_app
+from lingtan.cli_trace import trace_app, worker_cmd
 from lingtan.config import get_settings
 from lingtan.demo.park import build_demo_park
 from lingtan.domain import UserRole
 from lingtan.errors import LingtanError
-from lingtan.services import accounts, demo, energy, ingest, parks
+from lingtan.services import accounts, demo, energy, ingest, parks, tracing_demo
 from lingtan.services.principal import Principal
 from lingtan.store.session import migrate, session_scope
 
@@ -36,6 +37,8 @@ park_app = typer.Typer(help="Describe a park: parks, enterprises, meters.", no_a
 app.add_typer(user_app, name="user")
 app.add_typer(park_app, name="park")
 app.add_typer(carbon_app, name="carbon")
+app.add_typer(trace_app, name="trace")
+app.command("worker")(worker_cmd)
 console = Console()
 OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
 
@@ -99,6 +102,8 @@ def demo_cmd(
                 s, park_data, lambda stage, f: bar.update(task, completed=f, description=stage)
             )
         accounts_, password = demo.create_demo_accounts(s, park_data)
+        with console.status("loading and tracing the demo grid (IEEE 118-bus, a year)…"):
+            tracing_demo.load_demo_grid(s, park, year)
     console.print(
         f"demo park {park.code} loaded: {summary.accepted:,} readings in {time.perf_counter() - t0:.1f} s"
     )

@@ -10,9 +10,11 @@ from pydantic import ValidationError as PydanticValidationError
 from lingtan import __version__
 from lingtan.api.routers import auth, energy, parks, readings
 from lingtan.api.routers import carbon as carbon_router
+from lingtan.api.routers import jobs as jobs_router
+from lingtan.api.routers import tracing as tracing_router
 from lingtan.config import Settings, get_settings
 from lingtan.errors import LingtanError
-from lingtan.web import carbon_page
+from lingtan.web import carbon_page, grid_page
 from lingtan.web import pages as web_pages
 
 
@@ -55,7 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth.router, parks.router, readings.router, energy.router):
         app.include_router(router)
     app.include_router(carbon_router.router)
+    app.include_router(tracing_router.router)  # grid tracing
+    app.include_router(jobs_router.router)  # background jobs
     app.include_router(carbon_page.router)  # carbon dashboard page
+    app.include_router(grid_page.router)  # grid tracing dashboard page
     app.include_router(web_pages.router)  # dashboard pages and /static/plotly.min.js
     app.mount("/static", web_pages.static_files(), name="static")
     return app

@@ -8,7 +8,7 @@ named ``"Qujing-Park 110kV"``. Nujiang (怒江) is an all-hydro prefecture hangi
 single line (the bridge 85-86 in 1-based IEEE numbering) whose hydro output always exceeds
 its load, so it never imports; Diqing (迪庆) holds a large hydro plant and no load.
 
-Hourly profiles (UTC hour starts of the given year) are synthetic and seeded: load with a
+Hourly profiles (UTC hour starts of the given local calendar year) are synthetic and seeded: load with a
 Beijing-time daily and seasonal shape, solar from a daylight bell, wind from a seasonal AR(1)
 process, hydro availability high in the wet season (Jun-Oct); dispatch is merit order
 (wind, solar and Nujiang hydro must run; then other hydro, coal, gas; the coal-fired slack
@@ -220,7 +220,8 @@ def build_yunnan_grid(year: int = 2025, seed: int = 20250101) -> YunnanGrid:
     Parameters
     ----------
     year : int
-        Calendar year of the hourly profiles (UTC hour starts; 8,784 hours in leap years).
+        Local (Asia/Shanghai) calendar year of the hourly profiles, as UTC hour starts
+        (8,784 hours in leap years).
     seed : int
         Seed of the random number generator; the same seed gives the same grid.
 
@@ -231,9 +232,10 @@ def build_yunnan_grid(year: int = 2025, seed: int = 20250101) -> YunnanGrid:
     """
     rng = np.random.default_rng(seed)
     net, prefecture, park, park_load = _build_net()
+    # the local (Asia/Shanghai) calendar year, as UTC hour starts
     hours = pd.date_range(
-        f"{year}-01-01", f"{year + 1}-01-01", freq="h", tz="UTC", inclusive="left"
-    )
+        f"{year}-01-01", f"{year + 1}-01-01", freq="h", tz="Asia/Shanghai", inclusive="left"
+    ).tz_convert("UTC")
     shape = _shapes(hours, rng)
     base = net.load["p_mw"].to_numpy()
     noise = 1.0 + 0.02 * rng.standard_normal((len(hours), len(base)))

@@ -3,7 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from lingtan.store import carbon_models  # noqa: F401  (registers the carbon tables)
+from lingtan.store import (
+    carbon_models,  # noqa: F401  (registers the carbon tables)
+    grid_models,  # noqa: F401  (registers the job and grid tables)
+)
 from lingtan.store.models import Base
 
 config = context.config

@@ -1,0 +1,117 @@
+"""Grid tracing: grid models, trace jobs, park-node series, certificates, matching, Scope 2."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
+from lingtan.engines.accounting import Period
+from lingtan.services import tracing, tracing_certify, tracing_matching
+from lingtan.services.carbon import period_bounds
+
+router = APIRouter(prefix="/api/v1/parks/{park_code}/tracing", tags=["tracing"])
+Month = Query(None, ge=1, le=12, description="month 1-12; omit for the year")
+ModelQ = Query(None, description="grid model id; default the newest traced one")
+
+
+@router.get("/models")
+def models(park: ParkDep, session: SessionDep, p: CurrentPrincipal) -> list[dict[str, Any]]:
+    """List the park's grid models, newest first."""
+    return tracing.list_models(session, p, park)
+
+
+@router.post("/models/{model_id}/trace", status_code=202, response_model=None)
+def trace(
+    model_id: int, request: Request, park: ParkDep, session: SessionDep, p: CurrentPrincipal
+) -> JSONResponse:
+    """Queue the tracing of a grid model's hours (a job); answers with the job's URL."""
+    job = tracing.submit_trace(session, p, park, model_id)
+    url = str(request.url_for("get_job", job_id=job.id).path)
+    return JSONResponse({"job": url, "id": job.id}, status_code=202, headers={"Location": url})
+
+
+@router.get("/node")
+def node(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    year: int,
+    month: int | None = Month,
+    model: int | None = ModelQ,
+) -> dict[str, Any]:
+    """Hourly traced intensity [kg/MWh] and green share at the park's bus; null = untraceable."""
+    m = tracing.get_model(session, p, park, model)
+    start_s, end_s = period_bounds(Period(year, month), park.timezone)
+    s = tracing.node_series(session, m, start_s, end_s)
+    return {
+        "grid_model": tracing.model_dict(m),
+        "summary": tracing.node_summary(session, m),
+        "hours": [
+            {"hour": int(h), "intensity_kg_per_mwh": None if i != i else i,
+             "green_share": None if g != g else g}
+            for h, i, g in zip(s.index, s["intensity_kg_per_mwh"], s["green_share"], strict=True)
+        ],
+    }  # fmt: skip
+
+
+@router.get("/zones")
+def zones(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, hour: int, model: int | None = ModelQ
+) -> list[dict[str, Any]]:
+    """Every zone's traced mix in one hour (epoch seconds, UTC hour start)."""
+    return tracing.zones_at(session, p, park, tracing.get_model(session, p, park, model), hour)
+
+
+@router.get("/certificate", response_model=None)
+def certificate(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    enterprise: str,
+    year: int,
+    month: int | None = Month,
+    model: int | None = ModelQ,
+    format: Literal["json", "pdf"] = "json",
+    lang: Literal["zh", "en"] = "zh",
+) -> dict[str, Any] | Response:
+    """Monthly or annual certificate of traced green grid electricity (JSON or PDF)."""
+    cert = tracing_certify.certificate(session, p, park, enterprise, Period(year, month), model)
+    if format == "json":
+        return cert
+    return Response(
+        tracing_certify.certificate_pdf(cert, lang), media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{cert["certificate_id"]}.pdf"'},
+    )  # fmt: skip
+
+
+@router.get("/matching")
+def matching(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    year: int,
+    month: int | None = Month,
+    model: int | None = ModelQ,
+) -> dict[str, Any]:
+    """Annual match, hourly (24/7) match per enterprise and for the park."""
+    return tracing_matching.matching(session, p, park, Period(year, month), model)
+
+
+@router.get("/scope2")
+def scope2(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    year: int,
+    month: int | None = Month,
+    enterprise: str | None = None,
+    gap_policy: Literal["error", "report"] = "error",
+    model: int | None = ModelQ,
+) -> dict[str, Any]:
+    """Hourly location- and market-based Scope 2 with the traced intensity at the park's bus."""
+    return tracing_matching.scope2_hourly(
+        session, p, park, Period(year, month), enterprise, gap_policy, model
+    )

@@ -1,0 +1,208 @@
+"""``lingtan trace …`` (grid models, tracing, certificates, matching, Scope 2) and ``worker``.
+
+Runs as the operator (platform admin) on the platform's own machine, like the rest of the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandapower as pp
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from lingtan.config import get_settings
+from lingtan.domain import UserRole
+from lingtan.engines.accounting import Period
+from lingtan.errors import LingtanError, ValidationError
+from lingtan.services import jobs, tracing, tracing_certify, tracing_demo, tracing_matching
+from lingtan.services.parks import get_park
+from lingtan.services.principal import Principal
+from lingtan.store.models import Park
+from lingtan.store.session import migrate, session_scope
+
+trace_app = typer.Typer(
+    help="Grid tracing: grid models, traced green power, 24/7 matching.", no_args_is_help=True
+)
+console = Console()
+OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
+
+ParkOpt = Annotated[str, typer.Option("--park", help="park code")]
+YearOpt = Annotated[int, typer.Option("--year", help="calendar year")]
+MonthOpt = Annotated[int | None, typer.Option("--month", help="month 1-12; omit for the year")]
+ModelOpt = Annotated[int | None, typer.Option("--model", help="grid model id (default newest)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _url() -> str:
+    return get_settings().effective_database_url
+
+
+@contextmanager
+def _park(code: str) -> Iterator[tuple[Session, Park]]:
+    try:
+        with session_scope(_url()) as s:
+            yield s, get_park(s, code)
+    except LingtanError as exc:
+        console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+
+
+def _rows(rows: list[dict[str, Any]], as_json: bool, title: str = "") -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+        return
+    table = Table(title=title or None)
+    for col in rows[0] if rows else []:
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*("" if v is None else f"{v:,.4f}" if isinstance(v, float) else str(v)
+                        for v in r.values()))  # fmt: skip
+    console.print(table)
+
+
+def _read_grid(network: Path, sources: Path, loads: Path, zones: Path | None) -> tracing.GridData:
+    frames = [pd.read_parquet(sources), pd.read_parquet(loads)]
+    for f in frames:
+        if "ts" in f.columns:
+            f.set_index(pd.DatetimeIndex(f.pop("ts"), tz="UTC"), inplace=True)
+    zone_map = json.loads(zones.read_text()) if zones else {}
+    net = pp.from_json(str(network))
+    return tracing.GridData(net, frames[0], frames[1], {int(k): v for k, v in zone_map.items()})
+
+
+@trace_app.command("load")
+def load_cmd(
+    park: ParkOpt,
+    demo: Annotated[int | None, typer.Option("--demo", help="load the demo grid of a year")] = None,
+    network: Annotated[Path | None, typer.Option(help="pandapower JSON network")] = None,
+    sources: Annotated[Path | None, typer.Option(help="Parquet: hours x sources [MW]")] = None,
+    loads: Annotated[Path | None, typer.Option(help="Parquet: hours x loads [MW]")] = None,
+    zones: Annotated[Path | None, typer.Option(help="JSON: bus -> zone")] = None,
+    name: Annotated[str, typer.Option(help="name of the grid model")] = "grid model",
+) -> None:
+    """Store a grid model for the park (and trace it, for --demo)."""
+    with _park(park) as (s, pk):
+        if demo is not None:
+            summary = tracing_demo.load_demo_grid(s, pk, demo)
+            console.print(f"demo grid loaded and traced: {summary}")
+            return
+        if network is None or sources is None or loads is None:
+            raise ValidationError("give --demo YEAR, or --network, --sources and --loads")
+        model = tracing.load_grid_model(
+            s, OPERATOR, pk, name, str(network), _read_grid(network, sources, loads, zones)
+        )
+        console.print(f"grid model {model.id} stored; trace it with `lingtan trace run`")
+
+
+@trace_app.command("run")
+def run_cmd(
+    park: ParkOpt,
+    model: Annotated[int, typer.Option("--model", help="grid model id")],
+    queue: Annotated[bool, typer.Option("--queue", help="queue a job for the worker")] = False,
+) -> None:
+    """Trace a grid model's hours now, or queue the job (--queue) for `lingtan worker`."""
+    with _park(park) as (s, pk):
+        if queue:
+            job = tracing.submit_trace(s, OPERATOR, pk, model)
+            s.flush()
+            console.print(f"job {job.id} queued")
+            return
+        with console.status("tracing (DC flow, proportional sharing)…"):
+            summary = tracing.trace_model(s, OPERATOR, pk, model)
+    _rows([summary], False, "park bus")
+
+
+@trace_app.command("certify")
+def certify_cmd(
+    park: ParkOpt,
+    enterprise: Annotated[str, typer.Option("--enterprise", help="enterprise code")],
+    year: YearOpt,
+    month: MonthOpt = None,
+    model: ModelOpt = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="write the PDF here")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """Certificate of traced green grid electricity of an enterprise (JSON and PDF)."""
+    with _park(park) as (s, pk):
+        cert = tracing_certify.certificate(s, OPERATOR, pk, enterprise, Period(year, month), model)
+    if pdf is not None:
+        pdf.write_bytes(tracing_certify.certificate_pdf(cert, lang))
+        console.print(f"PDF written to {pdf}")
+    if as_json:
+        typer.echo(json.dumps(cert, ensure_ascii=False, default=str, indent=1))
+    else:
+        _rows([{"certificate": cert["certificate_id"], **cert["totals"]}], False)
+
+
+@trace_app.command("match")
+def match_cmd(
+    park: ParkOpt, year: YearOpt, month: MonthOpt = None, model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Annual match and hourly (24/7) match per enterprise and for the park."""
+    with _park(park) as (s, pk):
+        out = tracing_matching.matching(s, OPERATOR, pk, Period(year, month), model)
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, default=str, indent=1))
+        return
+    _rows(out["summary"], False, f"matching {out['period']}")
+    for e in out["errors"]:
+        console.print(f"[yellow]not matched:[/yellow] {e['enterprise']}: {e['message']}")
+
+
+@trace_app.command("scope2")
+def scope2_cmd(
+    park: ParkOpt, year: YearOpt, month: MonthOpt = None,
+    enterprise: Annotated[str | None, typer.Option("--enterprise")] = None,
+    gap_policy: Annotated[str, typer.Option("--gap-policy", help="error or report")] = "error",
+    model: ModelOpt = None, as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Hourly location- and market-based Scope 2 with the traced intensity."""
+    if gap_policy not in ("error", "report"):
+        console.print("[red]error:[/red] --gap-policy is 'error' or 'report'")
+        raise typer.Exit(1)
+    with _park(park) as (s, pk):
+        out = tracing_matching.scope2_hourly(
+            s, OPERATOR, pk, Period(year, month), enterprise,
+            "report" if gap_policy == "report" else "error", model,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, default=str, indent=1))
+        return
+    keys = ("enterprise", "grid_import_mwh", "scope2_location_hourly_co2e_t",
+            "scope2_market_hourly_co2e_t", "completeness")  # fmt: skip
+    _rows([{k: r[k] for k in keys} for r in out["enterprises"]], False, f"Scope 2 {out['period']}")
+
+
+@trace_app.command("show")
+def show_cmd(park: ParkOpt, as_json: JsonOpt = False) -> None:
+    """List the park's grid models and, for traced ones, the park bus summary."""
+    with _park(park) as (s, pk):
+        rows = []
+        for m in tracing.list_models(s, OPERATOR, pk):
+            model = tracing.get_model(s, OPERATOR, pk, m["id"], traced=False)
+            summary = tracing.node_summary(s, model) if m["traced_at"] else {}
+            rows.append({"id": m["id"], "name": m["name"], "year": m["year"],
+                         "park_bus": m["park_bus_name"], "traced": bool(m["traced_at"]),
+                         "mean_green_share": summary.get("mean_green_share"),
+                         "untraceable_hours": summary.get("untraceable_hours")})  # fmt: skip
+    _rows(rows, as_json, "grid models")
+
+
+def worker_cmd(
+    once: Annotated[bool, typer.Option("--once", help="run at most one job, then exit")] = False,
+    poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 2.0,
+) -> None:
+    """Run queued jobs (tracing, ...) until stopped; --once runs one and exits."""
+    migrate(_url())
+    ran = jobs.work(_url(), once=once, poll_s=poll)
+    console.print(f"{ran} job(s) run")
