@@ -21,14 +21,21 @@ def display_name(obj: Any, lang: str) -> str:
 
 
 def nav_links(session: Session, p: Principal, lang: str) -> list[dict[str, str]]:
-    """Return the header links the caller may follow: its parks, or its own enterprise."""
+    """Return the header links the caller may follow.
+
+    Its parks (or its own enterprise), and each park's carbon and grid-tracing pages.
+    """
+    t = translator(lang)
+    links = []
     if p.enterprise_id is not None:
         ent = get_enterprise(session, p, p.enterprise_id)
-        return [{"label": display_name(ent, lang), "url": f"/enterprises/{ent.id}"}]
-    return [
-        {"label": display_name(park, lang), "url": f"/parks/{park.code}"}
-        for park in list_parks(session, p)
-    ]
+        links.append({"label": display_name(ent, lang), "url": f"/enterprises/{ent.id}"})
+    for park in list_parks(session, p):
+        if p.enterprise_id is None:
+            links.append({"label": display_name(park, lang), "url": f"/parks/{park.code}"})
+        links.append({"label": t("nav_carbon"), "url": f"/parks/{park.code}/carbon"})
+        links.append({"label": t("nav_grid"), "url": f"/parks/{park.code}/grid"})
+    return links
 
 
 def park_context(
