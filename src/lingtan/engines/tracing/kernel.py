@@ -58,10 +58,13 @@ def _sweep(
     x: FloatArray,
     cyclic: npt.NDArray[np.bool_],
 ) -> None:  # pragma: no cover - runs compiled; covered through solve_sharing_compiled
-    """Fill ``through``, ``x`` and ``cyclic`` for every hour (see the module docstring)."""
+    """Fill ``through``, ``x`` and ``cyclic`` for every hour (see the module docstring).
+
+    ``rhs`` and ``x`` are planes per kind, shape ``(k, H, n)``.
+    """
     n_hour, n = injection.shape
     m = edge_from.size
-    k = rhs.shape[2]
+    k = rhs.shape[0]
     inflow = np.empty(n)
     dead = np.empty(n, dtype=np.bool_)
     indeg = np.empty(n, dtype=np.int64)
@@ -90,10 +93,10 @@ def _sweep(
         for i in range(n):
             if dead[i]:
                 for c in range(k):
-                    x[h, i, c] = np.nan
+                    x[c, h, i] = np.nan
             else:
                 for c in range(k):
-                    acc[i, c] = rhs[h, i, c]
+                    acc[i, c] = rhs[c, h, i]
                 if indeg[i] == 0:
                     stack[top] = i
                     top += 1
@@ -103,7 +106,7 @@ def _sweep(
             v = stack[top]
             done += 1
             for c in range(k):
-                x[h, v, c] = acc[v, c] / through[h, v]
+                x[c, h, v] = acc[v, c] / through[h, v]
             for p in range(adj_ptr[v], adj_ptr[v + 1]):
                 e = adj_edge[p]
                 f = flow[h, e]
@@ -117,7 +120,7 @@ def _sweep(
                 if dead[w]:
                     continue
                 for c in range(k):
-                    acc[w, c] += f * x[h, v, c]
+                    acc[w, c] += f * x[c, h, v]
                 indeg[w] -= 1
                 if indeg[w] == 0:
                     stack[top] = w
@@ -125,20 +128,22 @@ def _sweep(
         cyclic[h] = done < n_live
 
 
-_compiled: Callable[..., None] | None = None
+_compiled: dict[Callable[..., None], Callable[..., None]] = {}
 
 
-def _kernel() -> Callable[..., None]:
-    """Return the compiled sweep, building it on first use."""
-    global _compiled
-    if _compiled is None:
+def compiled(function: Callable[..., None]) -> Callable[..., None]:
+    """Return ``function`` compiled by numba (cached on disk), building it on first use.
+
+    Only for functions that call no other compiled function (see the module docstring).
+    """
+    if function not in _compiled:
         if njit is None:  # pragma: no cover - callers check AVAILABLE
             raise RuntimeError("numba is not installed")
         try:
-            _compiled = njit(nogil=True, cache=True)(_sweep)
+            _compiled[function] = njit(nogil=True, cache=True)(function)
         except RuntimeError:  # pragma: no cover - no writable cache location
-            _compiled = njit(nogil=True)(_sweep)
-    return _compiled
+            _compiled[function] = njit(nogil=True)(function)
+    return _compiled[function]
 
 
 def solve_sharing_compiled(
@@ -178,19 +183,50 @@ def solve_sharing_compiled(
         Shape ``(H, n, k)``; NaN where the through-flow is at or below ``tol_mw``.
     """
     n_hour, n = injection_mw.shape
+    b = np.ascontiguousarray(np.moveaxis(np.asarray(rhs, dtype=np.float64), 2, 0))
+    through = np.empty((n_hour, n))
+    x = np.empty((b.shape[0], n_hour, n))
+    solve_sharing_into(injection_mw, edge_from, edge_to, flow_mw, b, tol_mw, through, x)
+    return through, np.moveaxis(x, 0, 2)
+
+
+def solve_sharing_into(
+    injection_mw: FloatArray,
+    edge_from: IntArray,
+    edge_to: IntArray,
+    flow_mw: FloatArray,
+    rhs: FloatArray,
+    tol_mw: float,
+    throughflow_mw: FloatArray,
+    x: FloatArray,
+) -> None:
+    """:func:`solve_sharing_compiled` with one plane per kind, into given arrays.
+
+    Parameters
+    ----------
+    injection_mw, edge_from, edge_to, flow_mw, tol_mw
+        As for :func:`solve_sharing_compiled`.
+    rhs : numpy.ndarray
+        Injected quantities per kind, hour and node, shape ``(k, H, n)``.
+    throughflow_mw : numpy.ndarray
+        Filled with the through-flow, C-contiguous ``(H, n)`` [MW].
+    x : numpy.ndarray
+        Filled with the solution, C-contiguous ``(k, H, n)``; NaN where the through-flow
+        is at or below ``tol_mw``.
+    """
+    n = injection_mw.shape[1]
     frm = np.ascontiguousarray(edge_from, dtype=np.int64)
     to = np.ascontiguousarray(edge_to, dtype=np.int64)
     adj_ptr, adj_edge = _incident_edges(n, frm, to)
     inj = np.ascontiguousarray(injection_mw, dtype=np.float64)
     flow = np.ascontiguousarray(flow_mw, dtype=np.float64)
     b = np.ascontiguousarray(rhs, dtype=np.float64)
-    through = np.empty((n_hour, n))
-    x = np.empty((n_hour, n, b.shape[2]))
-    cyclic = np.zeros(n_hour, dtype=np.bool_)
-    _kernel()(inj, flow, frm, to, adj_ptr, adj_edge, b, float(tol_mw), through, x, cyclic)
+    cyclic = np.zeros(inj.shape[0], dtype=np.bool_)
+    compiled(_sweep)(
+        inj, flow, frm, to, adj_ptr, adj_edge, b, float(tol_mw), throughflow_mw, x, cyclic
+    )
     for h in np.flatnonzero(cyclic):
-        x[h] = _solve_hour(inj[h], frm, to, flow[h], b[h], tol_mw)
-    return through, x
+        x[:, h] = _solve_hour(inj[h], frm, to, flow[h], b[:, h].T, tol_mw).T
 
 
 def _incident_edges(n: int, frm: IntArray, to: IntArray) -> tuple[IntArray, IntArray]:

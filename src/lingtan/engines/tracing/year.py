@@ -104,23 +104,51 @@ def _check_columns(frame: pd.DataFrame, expected: list[str], what: str) -> None:
         raise ValidationError(f"{what}: columns {extra[:10]} are not in-service elements")
 
 
+def _scatter_positive(
+    values: FloatArray,
+    node: npt.NDArray[np.int64],
+    sign: float,
+    weight: FloatArray,
+    out: FloatArray,
+) -> None:  # pragma: no cover - runs compiled; covered through _NodeSum
+    """``out[h, node[e]] += max(sign * values[h, e], 0) * weight[e]``, elements in order."""
+    n_hour, n_element = values.shape
+    for h in range(n_hour):
+        for e in range(n_element):
+            v = sign * values[h, e]
+            if v > 0.0:
+                out[h, node[e]] += v * weight[e]
+
+
 @dataclass(frozen=True)
 class _NodeSum:
-    """Sum per-element hourly values onto internal nodes, in element order.
+    """Sum the positive part of per-element hourly values onto internal nodes, in order.
 
     ``ranks[r]`` holds the ``r``-th element of every node that has more than ``r`` elements
     and those nodes; adding rank by rank sums each node's elements in table order, as a
-    sparse incidence product does, so results do not depend on how they are summed.
+    sparse incidence product (and the compiled loop over ``node``) does, so results do not
+    depend on how they are summed.
     """
 
     ranks: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]
+    node: npt.NDArray[np.int64]
     n_node: int
 
-    def __call__(self, values: FloatArray) -> FloatArray:
-        """Shape ``(H, elements, ...)`` -> ``(H, n_node, ...)``, C-contiguous."""
-        out = np.zeros((values.shape[0], self.n_node, *values.shape[2:]))
+    def __call__(
+        self, values: FloatArray, sign: float = 1.0, weight: FloatArray | None = None
+    ) -> FloatArray:
+        """``(H, elements)`` -> ``(H, n_node)``: sums of ``max(sign * v, 0) * weight``."""
+        w = np.ones(self.node.size) if weight is None else np.ascontiguousarray(weight, dtype=float)
+        out = np.zeros((values.shape[0], self.n_node))
+        if kernel.AVAILABLE:
+            v = np.ascontiguousarray(values, dtype=np.float64)
+            kernel.compiled(_scatter_positive)(v, self.node, float(sign), w, out)
+            return out
+        part = np.clip(sign * values, 0, None)
+        if weight is not None:
+            part = part * w
         for elements, nodes in self.ranks:
-            out[:, nodes] += values[:, elements]
+            out[:, nodes] += part[:, elements]
         return out
 
 
@@ -139,7 +167,7 @@ def _incidence(buses: npt.NDArray[np.int64], model: DcModel, net: Any) -> _NodeS
         (order[rank == r].astype(np.int64), sorted_nodes[rank == r].astype(np.int64))
         for r in range(int(rank.max()) + 1 if rank.size else 0)
     ]
-    return _NodeSum(ranks, model.n_node)
+    return _NodeSum(ranks, nodes.astype(np.int64), model.n_node)
 
 
 def trace_year(
@@ -270,20 +298,20 @@ def _zone_matrix(
 class _Accumulator:
     """Arrays filled chunk by chunk."""
 
-    throughflow: FloatArray
-    x: FloatArray  # (3, H, n): intensity, non-green, unknown
+    throughflow: FloatArray  # (H, n)
+    intensity: FloatArray  # (H, n)
+    green: FloatArray  # (H, n)
     zone_cons: FloatArray  # (H, Z)
     zone_gen: FloatArray  # (H, Z)
     zone_x: FloatArray  # (H, Z, k): consumption-weighted sums
-    any_unknown: bool  # some hour has power of unknown origin
 
     def __init__(self, n_hour: int, n: int, n_zone: int, n_type: int) -> None:
         self.throughflow = np.empty((n_hour, n))
-        self.x = np.empty((3, n_hour, n))
+        self.intensity = np.empty((n_hour, n))
+        self.green = np.empty((n_hour, n))
         self.zone_cons = np.zeros((n_hour, n_zone))
         self.zone_gen = np.zeros((n_hour, n_zone))
         self.zone_x = np.zeros((n_hour, n_zone, 3 + n_type))
-        self.any_unknown = False
 
 
 def _trace_chunk(
@@ -300,44 +328,67 @@ def _trace_chunk(
     sl: slice,
 ) -> None:
     """Flows, sharing and zone sums for one block of hours."""
-    s_pos, s_neg = np.clip(src, 0, None), np.clip(-src, 0, None)
-    l_pos, l_neg = np.clip(load, 0, None), np.clip(-load, 0, None)
-    unknown = l_inc(l_neg)
-    inject = s_inc(s_pos) + unknown
-    consume = s_inc(s_neg) + l_inc(l_pos)
+    unknown = l_inc(load, -1.0)  # negative load: a source of unknown origin
+    inject = s_inc(src) + unknown
+    consume = s_inc(src, -1.0) + l_inc(load)
     theta, flow = model.solve(inject - consume)
     n_h, n = inject.shape
     k = weights.shape[1]
+    has_unknown = bool(unknown.any())
     # solve only what is reported: types are needed for zone mixes only
-    cols = (
-        [0, 1] + ([2] if unknown.any() else []) + (list(range(3, k)) if zone_mat.shape[1] else [])
-    )
-    rhs = s_inc(s_pos[:, :, None] * weights[None, :, cols])
+    cols = [0, 1] + ([2] if has_unknown else []) + (list(range(3, k)) if zone_mat.shape[1] else [])
+    rhs = np.empty((len(cols), n_h, n))  # one plane per solved kind
     for c, j in enumerate(cols):
+        if weights[:, j].any():
+            rhs[c] = s_inc(src, 1.0, weights[:, j])
+        else:
+            rhs[c] = 0.0
         if j in (2, unknown_col):
-            rhs[:, :, c] += unknown
+            rhs[c] += unknown
+    through = acc.throughflow[sl]
+    x = np.empty_like(rhs)
     if kernel.AVAILABLE:
-        through, x_solved = kernel.solve_sharing_compiled(
-            inject, model.edge_from, model.edge_to, flow, rhs, tol_mw
+        kernel.solve_sharing_into(
+            inject, model.edge_from, model.edge_to, flow, rhs, tol_mw, through, x
         )
     else:
-        through, x_solved = solve_sharing_batched(
-            theta, inject, model.edge_from, model.edge_to, flow, rhs, tol_mw
+        through[:], x_hnk = solve_sharing_batched(
+            theta, inject, model.edge_from, model.edge_to, flow, np.moveaxis(rhs, 0, 2), tol_mw
         )
-    dead = np.isnan(x_solved[:, :, 0])
-    acc.throughflow[sl] = through
-    for j in range(3):
-        acc.x[j, sl] = x_solved[:, :, cols.index(j)] if j in cols else np.where(dead, np.nan, 0.0)
-    acc.any_unknown |= 2 in cols
+        x[:] = np.moveaxis(x_hnk, 2, 0)
+    # green share = 1 - (non-green + unknown); no intensity where unknown power arrives
+    intensity, green = acc.intensity[sl], acc.green[sl]
+    intensity[:] = x[0]
+    if has_unknown:
+        np.add(x[1], x[2], out=green)
+        intensity[x[2] > 0] = np.nan
+    else:
+        green[:] = x[1]
+    np.subtract(1.0, green, out=green)
     if zone_mat.shape[1]:
-        x = np.zeros((n_h, n, k))
-        x[:, :, cols] = x_solved
-        x[dead] = np.nan
-        weighted = np.where(consume[:, :, None] > 0, consume[:, :, None] * x, 0.0)
-        zt = zone_mat.T
-        acc.zone_cons[sl] = np.asarray((zt @ consume.T).T)
-        acc.zone_gen[sl] = np.asarray((zt @ inject.T).T)
-        acc.zone_x[sl] = np.einsum("hnk,nz->hzk", weighted, zone_mat.toarray())
+        _zone_sums(x, cols, consume, inject, zone_mat, acc, sl)
+
+
+def _zone_sums(
+    x: FloatArray,
+    cols: list[int],
+    consume: FloatArray,
+    inject: FloatArray,
+    zone_mat: sp.csr_array,
+    acc: _Accumulator,
+    sl: slice,
+) -> None:
+    """Zone consumption, generation and consumption-weighted sums of every kind."""
+    dead = np.isnan(x[0])
+    zone_dense = zone_mat.toarray()
+    takes = consume > 0
+    zone_x = acc.zone_x[sl]
+    for j in range(zone_x.shape[2]):
+        plane = x[cols.index(j)] if j in cols else np.where(dead, np.nan, 0.0)
+        zone_x[:, :, j] = np.where(takes, consume * plane, 0.0) @ zone_dense
+    zt = zone_mat.T
+    acc.zone_cons[sl] = np.asarray((zt @ consume.T).T)
+    acc.zone_gen[sl] = np.asarray((zt @ inject.T).T)
 
 
 def _assemble(
@@ -365,14 +416,6 @@ def _assemble(
         out[:, live] = values[:, node[live]]
         return pd.DataFrame(out, index=hours, columns=bus_cols)
 
-    # in place: the accumulator is not used afterwards and the arrays are year-sized
-    unknown = acc.x[2]
-    intensity = acc.x[0]
-    green = acc.x[1]
-    green += unknown
-    np.subtract(1.0, green, out=green)
-    if acc.any_unknown:
-        intensity[unknown > 0] = np.nan
     cons = acc.zone_cons
     with np.errstate(invalid="ignore", divide="ignore"):
         mix = acc.zone_x / cons[:, :, None]
@@ -395,8 +438,8 @@ def _assemble(
     unknown_hours = pd.Series((load < 0).sum(axis=0), index=load_labels)
     return YearTrace(
         throughflow_mw=per_bus(acc.throughflow),
-        carbon_intensity_kg_per_mwh=per_bus(intensity),
-        green_share=per_bus(green),
+        carbon_intensity_kg_per_mwh=per_bus(acc.intensity),
+        green_share=per_bus(acc.green),
         zones=zones,
         unknown_hours=unknown_hours[unknown_hours > 0],
     )
