@@ -147,3 +147,17 @@ def test_bad_hourly_data_names_the_hour():
     unbalanced.iloc[1, 0] = 90.0
     with pytest.raises(ValidationError, match="01:00"):
         trace_year(net, unbalanced, load)
+
+
+def test_dead_node_in_one_zone_leaves_other_zones_known():
+    """Bus 2 draws 1e-7 MW, below the 1e-6 MW flow tolerance: it has no traced through-flow and
+    no known mix, which must not make zone B's mix unknown."""
+    net = three_bus()
+    src = pd.DataFrame({"ext_grid:0": [80.0], "sgen:0": [30.0 + 1e-7]}, index=HOURS[:1])
+    load = pd.DataFrame({"load:0": [110.0], "load:1": [1e-7]}, index=HOURS[:1])
+    res = trace_year(net, src, load, zones={0: "A", 1: "B", 2: "C"})
+    # bus 1 consumes 110 MW: 80 MW of coal (1000 kg/MWh) from bus 0 and 30 MW of its own solar
+    zb = res.zones.xs("B", level="zone").iloc[0]
+    assert zb["carbon_intensity_kg_per_mwh"] == pytest.approx(80 * 1000 / 110, rel=1e-6)
+    assert zb["green_share"] == pytest.approx(30 / 110, rel=1e-6)
+    assert np.isnan(res.zones.xs("C", level="zone").iloc[0]["carbon_intensity_kg_per_mwh"])

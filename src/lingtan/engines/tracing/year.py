@@ -385,7 +385,11 @@ def _zone_sums(
     zone_x = acc.zone_x[sl]
     for j in range(zone_x.shape[2]):
         plane = x[cols.index(j)] if j in cols else np.where(dead, np.nan, 0.0)
-        zone_x[:, :, j] = np.where(takes, consume * plane, 0.0) @ zone_dense
+        unknown = takes & np.isnan(plane)
+        # a node of unknown mix makes its own zone's mix unknown, and no other zone's
+        # (NaN would otherwise spread through the product to every zone)
+        summed = np.where(takes & ~unknown, consume * plane, 0.0) @ zone_dense
+        zone_x[:, :, j] = np.where(unknown.astype(float) @ zone_dense > 0, np.nan, summed)
     zt = zone_mat.T
     acc.zone_cons[sl] = np.asarray((zt @ consume.T).T)
     acc.zone_gen[sl] = np.asarray((zt @ inject.T).T)
