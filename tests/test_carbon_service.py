@@ -24,7 +24,8 @@ from lingtan.errors import (
 )
 from lingtan.ingest.files import read_interval_file
 from lingtan.services import carbon_closing, carbon_inputs
-from lingtan.services.carbon_closing import FactorSpec, add_factor, close_inventory, inventory
+from lingtan.services.carbon_closing import close_inventory, inventory
+from lingtan.services.carbon_factors import FactorSpec, add_factor
 from lingtan.services.certificates import CertificateIn, import_batch, retire
 from lingtan.services.ingest import import_frame
 from lingtan.services.parks import (

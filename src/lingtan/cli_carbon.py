@@ -23,7 +23,14 @@ from lingtan.domain import UserRole
 from lingtan.engines.accounting import Period
 from lingtan.engines.certificates import ClaimPolicy
 from lingtan.errors import LingtanError, ValidationError
-from lingtan.services import carbon_closing, carbon_inputs, carbon_reports, certificates, scorecard
+from lingtan.services import (
+    carbon_closing,
+    carbon_factors,
+    carbon_inputs,
+    carbon_reports,
+    certificates,
+    scorecard,
+)
 from lingtan.services.carbon import check_gap_policy
 from lingtan.services.parks import get_park
 from lingtan.services.principal import Principal
@@ -33,7 +40,7 @@ from lingtan.store.session import session_scope
 carbon_app = typer.Typer(help="Carbon: inventories, scorecard, certificates.", no_args_is_help=True)
 cert_app = typer.Typer(help="Green electricity certificates (1 = 1 MWh).", no_args_is_help=True)
 factor_app = typer.Typer(
-    help="Versioned grid factors and closed inventories.", no_args_is_help=True
+    help="Versioned grid, fuel and heat factors; closed inventories.", no_args_is_help=True
 )
 input_app = typer.Typer(help="Production, measured parameters, contracts.", no_args_is_help=True)
 carbon_app.add_typer(cert_app, name="certificates")
@@ -198,35 +205,102 @@ def cert_list(park: ParkOpt, holder: Annotated[str | None, typer.Option(help="en
     _rows(rows, as_json, f"certificates {park}")
 
 
+def _factor_spec(kind: str, o: dict[str, Any]) -> tuple[Any, Any]:
+    """Return the service function and spec of ``factors add --kind …`` (or raise BadParameter)."""
+
+    def need(*names: str) -> None:
+        missing = [f"--{n.replace('_', '-')}" for n in names if o[n] is None]
+        if missing:
+            raise typer.BadParameter(f"--kind {kind} needs {', '.join(missing)}")
+
+    if kind == "grid":
+        need("region", "data_year", "value")
+        spec: Any = carbon_factors.FactorSpec(o["region"], o["grid_kind"], o["data_year"],
+                                              o["value"], o["source"], o["confidence"])  # fmt: skip
+        return carbon_factors.add_factor, spec
+    if kind == "heat":
+        need("valid_from", "value")
+        spec = carbon_factors.HeatFactorSpec(o["valid_from"], o["value"], o["source"],
+                                             o["confidence"])  # fmt: skip
+        return carbon_factors.add_heat_factor, spec
+    if kind == "fuel":
+        need("fuel", "valid_from")
+        if o["ncv"] is None and o["carbon_content"] is None and o["oxidation"] is None:
+            raise typer.BadParameter("--kind fuel needs --ncv, --carbon-content or --oxidation")
+        spec = carbon_factors.FuelFactorSpec(o["fuel"], o["valid_from"], o["source"], o["ncv"],
+                                             o["carbon_content"], o["oxidation"], o["unit"],
+                                             o["confidence"])  # fmt: skip
+        return carbon_factors.add_fuel_factor, spec
+    raise typer.BadParameter(f"--kind {kind!r}: fuel, heat or grid")
+
+
 @factor_app.command("add")
-def factor_add(region: Annotated[str, typer.Option(help="CN, CN-YN, GRID-SOUTH …")],
-               kind: Annotated[str, typer.Option(help="provincial, regional, national_average, "
-                                                      "national_excl_market_nonfossil")],
-               data_year: Annotated[str, typer.Option("--data-year")],
-               value: Annotated[float, typer.Option(help="tCO2/MWh (= kgCO2/kWh)")],
+def factor_add(kind: Annotated[str, typer.Option(help="fuel, heat or grid")],
                source: Annotated[str, typer.Option(help="publication, table, date")],
+               valid_from: Annotated[str | None, typer.Option(
+                   "--valid-from", help="fuel/heat: year (2024) or month (2024-07)")] = None,
+               fuel: Annotated[str | None, typer.Option(help="fuel: natural_gas, diesel …")] = None,
+               ncv: Annotated[float | None, typer.Option(help="fuel: NCV [GJ/unit]")] = None,
+               carbon_content: Annotated[float | None, typer.Option(
+                   "--carbon-content", help="fuel: carbon content [tC/TJ]")] = None,
+               oxidation: Annotated[float | None, typer.Option(
+                   help="fuel: oxidation rate [0-1]")] = None,
+               unit: Annotated[str | None, typer.Option(
+                   help="fuel: activity unit of the NCV (t, 10^4 Nm3); default unchanged")] = None,
+               value: Annotated[float | None, typer.Option(
+                   help="heat: tCO2/GJ; grid: tCO2/MWh (= kgCO2/kWh)")] = None,
+               region: Annotated[str | None, typer.Option(help="grid: CN, CN-YN …")] = None,
+               grid_kind: Annotated[str, typer.Option(
+                   "--grid-kind", help="grid: provincial, regional, national_average, "
+                                       "national_excl_market_nonfossil")] = "provincial",
+               data_year: Annotated[str | None, typer.Option("--data-year",
+                                                             help="grid: data year")] = None,
                confidence: str = "checked") -> None:  # fmt: skip
-    """Add a grid factor version; closed inventories keep theirs until recomputed."""
+    """Add a factor version; open inventories use it, closed ones keep theirs until recomputed.
+
+    Fuel parameters not given are carried over from the version in force at --valid-from.
+    """
+    add, spec = _factor_spec(kind, dict(locals()))
     try:
         with session_scope(get_settings().effective_database_url) as s:
-            out = carbon_closing.add_factor(s, OPERATOR, carbon_closing.FactorSpec(
-                region, kind, data_year, value, source, confidence))  # fmt: skip
+            out = add(s, OPERATOR, spec)
     except LingtanError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from exc
-    console.print(f"added {out['factor_id']} version {out['version']}")
+    values = ", ".join(f"{k}={v}" for k, v in out["values"].items())
+    console.print(f"added {out['factor_id']} version {out['version']} from {out['valid_from']}: "
+                  f"{values}", highlight=False)  # fmt: skip
+    for name, inh in out.get("inherited", {}).items():
+        console.print(f"  {name} carried over from version {inh['version']}", highlight=False)
+
+
+@factor_app.command("list")
+def factor_list(park: ParkOpt, kind: Annotated[str | None, typer.Option(
+                    help="fuel, heat or grid")] = None, as_json: JsonOpt = False) -> None:  # fmt: skip
+    """List the added factor versions with their validity and sources."""
+    with _park(park) as (s, p):
+        rows = carbon_factors.list_factors(s, OPERATOR, p, kind)
+    flat = [{"id": r["id"], "factor": r["factor_id"], "version": r["version"],
+             "valid_from": r["valid_from"],
+             "values": ", ".join(f"{k}={v}" for k, v in r["values"].items()),
+             "source": r["source"], "added_by": r["added_by"]} for r in rows]  # fmt: skip
+    _rows(rows if as_json else flat, as_json, f"factor versions ({park})")
 
 
 @factor_app.command("impact")
-def factor_impact(park: ParkOpt, as_json: JsonOpt = False) -> None:
-    """List closed inventories that today's factors would change."""
+def factor_impact(park: ParkOpt, factor: Annotated[str | None, typer.Option(
+                      help="factor id prefix: fuel:natural_gas, heat:, grid:CN-YN")] = None,
+                  version: Annotated[str | None, typer.Option(
+                      help="only inventories that would cite this version")] = None,
+                  as_json: JsonOpt = False) -> None:  # fmt: skip
+    """List closed inventories that today's factors would change, and by how much."""
     with _park(park) as (s, p):
-        rows = carbon_closing.factor_impact(s, OPERATOR, p)
+        rows = carbon_closing.factor_impact(s, OPERATOR, p, factor, version)
     flat = [{"snapshot": r["snapshot_id"], "entity": r["entity"], "period": r["period"],
              "old_market_t": r["old_totals"]["total_market_co2e_t"],
              "new_market_t": r["new_totals"]["total_market_co2e_t"],
-             "old_location_t": r["old_totals"]["total_location_co2e_t"],
-             "new_location_t": r["new_totals"]["total_location_co2e_t"],
+             "delta_market_t": r["delta_totals"]["total_market_co2e_t"],
+             "delta_location_t": r["delta_totals"]["total_location_co2e_t"],
              "factors_added": ", ".join(r["factors_added"])} for r in rows]  # fmt: skip
     _rows(rows if as_json else flat, as_json, f"closed inventories changed by new factors ({park})")
 

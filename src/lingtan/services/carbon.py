@@ -11,6 +11,8 @@ Steam metered in tonnes becomes energy with the enterprise's measured enthalpy f
 2589-2020 appendix A low-pressure steam value 3763 MJ/t shipped in
 ``standard_coal_coefficients.csv``; the conversion used is stated in the inventory's notes.
 
+Factors are the shipped reference plus the admin-added versions in force for the period (grid,
+fuel combustion defaults, purchased heat: :func:`lingtan.services.carbon_factors.build_reference`).
 A closed inventory (see :mod:`lingtan.services.carbon_closing`) is returned as stored; newer
 factors change it only through an explicit recompute.
 """
@@ -40,12 +42,12 @@ from lingtan.engines.accounting import (
     compute_inventory,
 )
 from lingtan.errors import MissingDataError, NotFoundError, UnitError, ValidationError
-from lingtan.reference.carbon import CarbonReference, GridFactor, carbon_reference
+from lingtan.reference.carbon import CarbonReference
 from lingtan.reference.energy import coal_coefficient
+from lingtan.services.carbon_factors import build_reference
 from lingtan.services.principal import Principal, enterprise_scope, meter_scope, require_park
 from lingtan.store.carbon_models import (
     CertificateRetirement,
-    EmissionFactorRow,
     GreenPowerContract,
     MeasuredFuelParameter,
     ProductionRecord,
@@ -83,37 +85,6 @@ def default_steam_enthalpy_gj_per_t() -> tuple[float, str]:
     if match is None:
         raise MissingDataError("GB/T 2589 steam row has no MJ/t note; give a measured enthalpy")
     return float(match.group(1)) / 1000.0, f"{row.source}, low-pressure steam {row.note}"
-
-
-# --- reference with user-added factor versions ---------------------------------------------------
-
-
-def user_grid_factor(row: EmissionFactorRow) -> GridFactor:
-    """Return a user-added factor row as a :class:`GridFactor` (``year`` parsed if numeric)."""
-    return GridFactor(
-        region_code=row.region_code,
-        region_name=row.region_name,
-        kind=row.kind,
-        data_year=row.data_year,
-        year=int(row.data_year) if row.data_year.isdigit() else None,
-        factor_tco2_per_mwh=row.factor_tco2_per_mwh,
-        published_by="user",
-        source=row.source,
-        confidence=row.confidence,
-        version=row.version,
-    )
-
-
-def build_reference(session: Session) -> CarbonReference:
-    """Return the shipped reference with user-added grid factors; the newest version wins."""
-    ref = carbon_reference()
-    rows = session.scalars(select(EmissionFactorRow).order_by(EmissionFactorRow.id)).all()
-    if not rows:
-        return ref
-    grid = {(g.region_code, g.kind, g.data_year): g for g in ref.grid}
-    for r in rows:
-        grid[(r.region_code, r.kind, r.data_year)] = user_grid_factor(r)
-    return dataclasses.replace(ref, grid=tuple(grid.values()))
 
 
 # --- activities from metered data ---------------------------------------------------------------
@@ -385,7 +356,7 @@ def compute_enterprise(
         measured_fuels=measured,
         aluminium=aluminium_production(session, ent, period),
         instruments=instruments(session, ent, period),
-        gap_policy=gap_policy, ref=ref or build_reference(session), monthly_fuels=monthly,
+        gap_policy=gap_policy, ref=ref or build_reference(session, period), monthly_fuels=monthly,
     )  # fmt: skip
     return dataclasses.replace(inv, notes=(*inv.notes, *notes))
 
@@ -400,7 +371,7 @@ def compute_park(
 ) -> tuple[Inventory, list[Inventory]]:
     """Compute the park's inventory as the sum of its enterprises' inventories."""
     require_park(p, park.id)
-    ref = ref or build_reference(session)
+    ref = ref or build_reference(session, period)
     ents = session.scalars(
         select(Enterprise).where(Enterprise.park_id == park.id).order_by(Enterprise.code)
     ).all()
@@ -496,7 +467,6 @@ def monthly_overview(
     session: Session, p: Principal, park: Park, year: int, gap_policy: GapPolicy = "scale"
 ) -> list[dict[str, Any]]:
     """Per enterprise visible to the caller and month: Scope 1, Scope 2 location and market."""
-    ref = build_reference(session)
     ents = session.scalars(
         select(Enterprise)
         .where(Enterprise.park_id == park.id, enterprise_scope(p))
@@ -505,6 +475,7 @@ def monthly_overview(
     rows = []
     for month in range(1, 13):
         period = Period(year, month)
+        ref = build_reference(session, period)
         for e in ents:
             try:
                 inv = compute_enterprise(session, p, park, e, period, gap_policy, ref)

@@ -1,30 +1,27 @@
-"""Closed inventories and versioned emission factors.
+"""Closed inventories: close, impact of newer factor versions, recompute.
 
 Closing an inventory stores its result, the factor ids and versions it used and its content
 hash.  From then on :func:`inventory` returns the stored result: a newer factor never changes it
 silently.  :func:`factor_impact` lists the closed inventories a recompute would change (new
 content hash, old and new totals, the factor versions that differ) and :func:`recompute` writes
-a new revision, keeping the old one as ``superseded``.
+a new revision, keeping the old one as ``superseded``.  The factor versions themselves (grid,
+fuel combustion defaults, purchased heat) are added in :mod:`lingtan.services.carbon_factors`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.engines.accounting import GapPolicy, Period
-from lingtan.errors import ConflictError, NotFoundError, ValidationError
+from lingtan.errors import ConflictError, NotFoundError
 from lingtan.services.carbon import check_gap_policy, compute_entity, visible_enterprise
-from lingtan.services.principal import Principal, require_admin, require_manager, require_park
-from lingtan.store.carbon_models import EmissionFactorRow, InventorySnapshot
+from lingtan.services.principal import Principal, require_manager, require_park
+from lingtan.store.carbon_models import InventorySnapshot
 from lingtan.store.models import Enterprise, Park
-
-CONFIDENCE = frozenset({"checked", "secondary", "unverified"})
 
 
 def _entity_key(session: Session, p: Principal, park: Park, enterprise: str | None) -> str:
@@ -117,47 +114,6 @@ def close_inventory(
     return _stored(_write(session, p, park, key, period, result, 1, None))
 
 
-@dataclass(frozen=True)
-class FactorSpec:
-    """A new version of an electricity grid factor [tCO2/MWh]."""
-
-    region_code: str
-    kind: str
-    data_year: str
-    factor_tco2_per_mwh: float
-    source: str
-    confidence: str = "checked"
-    region_name: str = ""
-
-
-def add_factor(session: Session, p: Principal, spec: FactorSpec) -> dict[str, Any]:
-    """Add a grid factor version (platform admin); closed inventories are not touched."""
-    require_admin(p)
-    if not spec.factor_tco2_per_mwh >= 0.0:
-        raise ValidationError(f"factor {spec.factor_tco2_per_mwh!r} tCO2/MWh must be >= 0")
-    if spec.confidence not in CONFIDENCE:
-        raise ValidationError(f"confidence {spec.confidence!r}: one of {sorted(CONFIDENCE)}")
-    if not spec.source.strip():
-        raise ValidationError("a factor needs its source (publication, table, date)")
-    n = session.scalar(select(func.count()).select_from(EmissionFactorRow)) or 0
-    text = "\x1f".join(
-        [spec.region_code, spec.kind, spec.data_year, repr(spec.factor_tco2_per_mwh),
-         spec.source, spec.confidence, f"user#{n + 1}"]
-    )  # fmt: skip
-    row = EmissionFactorRow(
-        region_code=spec.region_code, region_name=spec.region_name, kind=spec.kind,
-        data_year=spec.data_year, factor_tco2_per_mwh=spec.factor_tco2_per_mwh,
-        source=spec.source, confidence=spec.confidence,
-        version=hashlib.sha256(text.encode()).hexdigest()[:12], user=p.username,
-    )  # fmt: skip
-    session.add(row)
-    session.flush()
-    return {
-        "id": row.id, "factor_id": f"grid:{row.region_code}:{row.kind}:{row.data_year}",
-        "version": row.version, "value": row.factor_tco2_per_mwh,
-    }  # fmt: skip
-
-
 def _snapshot_target(session: Session, snap: InventorySnapshot) -> str | None:
     if snap.entity_key == "park":
         return None
@@ -178,8 +134,20 @@ def _recomputed(
     )  # fmt: skip
 
 
-def factor_impact(session: Session, p: Principal, park: Park) -> list[dict[str, Any]]:
-    """List the park's closed inventories that a recompute with today's factors would change."""
+def factor_impact(
+    session: Session,
+    p: Principal,
+    park: Park,
+    factor_id: str | None = None,
+    version: str | None = None,
+) -> list[dict[str, Any]]:
+    """List the park's closed inventories that a recompute with today's factors would change.
+
+    Each row gives the old and new content hash and totals, ``delta_totals`` (new − old)
+    [t CO2e] and the factor versions removed and added.  ``factor_id`` (a prefix such as
+    ``fuel:natural_gas`` or ``heat:``) keeps the rows where such a factor changes; ``version``
+    keeps the rows that would newly cite that version.
+    """
     require_park(p, park.id)
     snaps = session.scalars(
         select(InventorySnapshot)
@@ -194,10 +162,16 @@ def factor_impact(session: Session, p: Principal, park: Park) -> list[dict[str, 
         old = json.loads(snap.result_json)
         before = {(f["factor_id"], f["version"]) for f in json.loads(snap.factors_json)}
         after = {(f["factor_id"], f["version"]) for f in new["factors"]}
+        changed = before ^ after
+        if factor_id is not None and not any(i.startswith(factor_id) for i, _ in changed):
+            continue
+        if version is not None and not any(v == version for _, v in after - before):
+            continue
         out.append({
             "snapshot_id": snap.id, "entity": old["entity"], "period": old["period"]["label"],
             "old_hash": snap.content_hash, "new_hash": new["content_hash"],
             "old_totals": old["totals"], "new_totals": new["totals"],
+            "delta_totals": {k: new["totals"][k] - v for k, v in old["totals"].items()},
             "factors_removed": [f"{i}@{v}" for i, v in sorted(before - after)],
             "factors_added": [f"{i}@{v}" for i, v in sorted(after - before)],
         })  # fmt: skip

@@ -161,3 +161,42 @@ class InventorySnapshot(Base):
     user: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     __table_args__ = (UniqueConstraint("park_id", "entity_key", "year", "month", "revision"),)
+
+
+class FuelFactorVersion(Base):
+    """An admin-added version of a fuel's combustion defaults, in force from a year or month.
+
+    All three parameters are stored (those not given when adding are copied from the version in
+    force at ``valid_from``), so a row alone re-derives the figures that cite its ``version``.
+    """
+
+    __tablename__ = "fuel_factor_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fuel: Mapped[str] = mapped_column(String(32), index=True)
+    valid_from_year: Mapped[int] = mapped_column(Integer)
+    valid_from_month: Mapped[int | None] = mapped_column(Integer)
+    activity_unit: Mapped[str] = mapped_column(String(16))
+    ncv_gj_per_unit: Mapped[float] = mapped_column(Float)
+    carbon_content_tc_per_tj: Mapped[float] = mapped_column(Float)
+    oxidation_rate: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[str] = mapped_column(String(16))
+    version: Mapped[str] = mapped_column(String(16))
+    user: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HeatFactorVersion(Base):
+    """An admin-added version of the purchased heat and steam factor [tCO2/GJ]."""
+
+    __tablename__ = "heat_factor_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item: Mapped[str] = mapped_column(String(48))
+    valid_from_year: Mapped[int] = mapped_column(Integer)
+    valid_from_month: Mapped[int | None] = mapped_column(Integer)
+    factor_tco2_per_gj: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[str] = mapped_column(String(16))
+    version: Mapped[str] = mapped_column(String(16))
+    user: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,7 +10,13 @@ from pydantic import BaseModel, Field
 from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
 from lingtan.engines.accounting import Period
 from lingtan.engines.certificates import ClaimPolicy
-from lingtan.services import carbon_closing, carbon_reports, certificates, scorecard
+from lingtan.services import (
+    carbon_closing,
+    carbon_factors,
+    carbon_reports,
+    certificates,
+    scorecard,
+)
 from lingtan.services.carbon import check_gap_policy, monthly_overview
 
 router = APIRouter(prefix="/api/v1/parks/{park_code}/carbon", tags=["carbon"])
@@ -107,6 +113,10 @@ def snapshots(park: ParkDep, session: SessionDep, p: CurrentPrincipal) -> list[d
     return carbon_closing.snapshots(session, p, park)
 
 
+Confidence = Literal["checked", "secondary", "unverified"]
+VALID_FROM = r"^\d{4}(-\d{1,2})?$"
+
+
 class FactorIn(BaseModel):
     """A new version of a grid factor [tCO2/MWh]."""
 
@@ -115,8 +125,41 @@ class FactorIn(BaseModel):
     data_year: str
     factor_tco2_per_mwh: float = Field(ge=0)
     source: str = Field(min_length=1)
-    confidence: Literal["checked", "secondary", "unverified"] = "checked"
+    confidence: Confidence = "checked"
     region_name: str = ""
+
+
+class FuelFactorIn(BaseModel):
+    """A new version of a fuel's combustion defaults; omitted parameters are carried over."""
+
+    fuel: str = Field(min_length=1, max_length=32)
+    valid_from: str = Field(pattern=VALID_FROM, description="a year (2024) or a month (2024-07)")
+    source: str = Field(min_length=1)
+    ncv_gj_per_unit: float | None = Field(None, gt=0, description="GJ per activity unit")
+    carbon_content_tc_per_tj: float | None = Field(None, gt=0, description="tC/TJ")
+    oxidation_rate: float | None = Field(None, gt=0, le=1)
+    activity_unit: str | None = Field(None, description="t, 10^4 Nm3 …; default: unchanged")
+    confidence: Confidence = "checked"
+
+
+class HeatFactorIn(BaseModel):
+    """A new version of the purchased heat and steam factor [tCO2/GJ]."""
+
+    valid_from: str = Field(pattern=VALID_FROM, description="a year (2024) or a month (2024-07)")
+    factor_tco2_per_gj: float = Field(ge=0)
+    source: str = Field(min_length=1)
+    confidence: Confidence = "checked"
+
+
+@router.get("/factors")
+def list_factors(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    kind: Literal["grid", "fuel", "heat"] | None = None,
+) -> list[dict[str, Any]]:
+    """List the admin-added factor versions (grid, fuel, heat) with their sources."""
+    return carbon_factors.list_factors(session, p, park, kind)
 
 
 @router.post("/factors", status_code=201)
@@ -124,13 +167,45 @@ def add_factor(
     park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: FactorIn
 ) -> dict[str, Any]:
     """Add a grid factor version (platform admin); closed inventories are unchanged."""
-    return carbon_closing.add_factor(session, p, carbon_closing.FactorSpec(**body.model_dump()))
+    return carbon_factors.add_factor(session, p, carbon_factors.FactorSpec(**body.model_dump()))
+
+
+@router.post("/factors/grid", status_code=201)
+def add_grid_factor(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: FactorIn
+) -> dict[str, Any]:
+    """Add a grid factor version (platform admin); same as ``POST /factors``."""
+    return carbon_factors.add_factor(session, p, carbon_factors.FactorSpec(**body.model_dump()))
+
+
+@router.post("/factors/fuel", status_code=201)
+def add_fuel_factor(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: FuelFactorIn
+) -> dict[str, Any]:
+    """Add a fuel combustion default version (platform admin); closed inventories are unchanged."""
+    spec = carbon_factors.FuelFactorSpec(**body.model_dump())
+    return carbon_factors.add_fuel_factor(session, p, spec)
+
+
+@router.post("/factors/heat", status_code=201)
+def add_heat_factor(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: HeatFactorIn
+) -> dict[str, Any]:
+    """Add a purchased heat factor version (platform admin); closed inventories are unchanged."""
+    spec = carbon_factors.HeatFactorSpec(**body.model_dump())
+    return carbon_factors.add_heat_factor(session, p, spec)
 
 
 @router.get("/factors/impact")
-def factor_impact(park: ParkDep, session: SessionDep, p: CurrentPrincipal) -> list[dict[str, Any]]:
+def factor_impact(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    factor_id: str | None = Query(None, description="prefix: fuel:natural_gas, heat:, grid:…"),
+    version: str | None = Query(None, description="only inventories that would cite it"),
+) -> list[dict[str, Any]]:
     """List the closed inventories that a recompute with today's factors would change."""
-    return carbon_closing.factor_impact(session, p, park)
+    return carbon_closing.factor_impact(session, p, park, factor_id, version)
 
 
 @router.post("/snapshots/{snapshot_id}/recompute", status_code=201)
