@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from lingtan.domain import UserRole
@@ -66,3 +67,10 @@ def add_users(session: Session, park_code: str = "P1") -> None:
     ):
         park = None if role == UserRole.ADMIN else park_code
         create_user(session, NewUser(name, PASSWORD, role, park, ent))
+
+
+def api_login(client: TestClient, user: str) -> dict[str, str]:
+    """Log in through the API; return the bearer header."""
+    r = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}

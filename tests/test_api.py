@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from conftest import truncate_all
-from factories import PASSWORD, USCC_B, add_users, small_park
+from factories import USCC_B, add_users, small_park
+from factories import api_login as login
 from lingtan.api.app import create_app
 from lingtan.config import Settings
 from lingtan.services.accounts import create_api_key
@@ -49,12 +50,6 @@ def api(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, Any
         yield client, ids
     if db_url.startswith("postgresql"):
         truncate_all(db_url)
-
-
-def login(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def test_login_errors_have_the_error_shape(api: tuple[TestClient, dict[str, Any]]) -> None:

@@ -14,7 +14,8 @@ from numpy.testing import assert_allclose
 from openpyxl import load_workbook
 
 from conftest import truncate_all
-from factories import PASSWORD, add_users, small_park
+from factories import add_users, small_park
+from factories import api_login as login
 from lingtan.api.app import create_app
 from lingtan.config import Settings
 from lingtan.domain import UserRole
@@ -56,12 +57,6 @@ def api(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
         yield client
     if db_url.startswith("postgresql"):
         truncate_all(db_url)
-
-
-def login(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def certs(n: int) -> list[dict[str, Any]]:
