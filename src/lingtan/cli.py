@@ -9,24 +9,21 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
 
 import polars as pl
 import typer
 import uvicorn
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from lingtan.api.app import create_app
 from lingtan.cli_carbon import carbon_app
+from lingtan.cli_common import OPERATOR, JsonOpt, console, database_url, fail, print_rows
 from lingtan.cli_trace import trace_app, worker_cmd
 from lingtan.config import get_settings
 from lingtan.demo.park import build_demo_park
 from lingtan.domain import UserRole
 from lingtan.errors import LingtanError
 from lingtan.services import accounts, demo, energy, ingest, parks, tracing_demo
-from lingtan.services.principal import Principal
 from lingtan.store.session import migrate, session_scope
 
 app = typer.Typer(
@@ -39,37 +36,6 @@ app.add_typer(park_app, name="park")
 app.add_typer(carbon_app, name="carbon")
 app.add_typer(trace_app, name="trace")
 app.command("worker")(worker_cmd)
-console = Console()
-OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
-
-
-def _url() -> str:
-    return get_settings().effective_database_url
-
-
-def _fail(exc: LingtanError) -> None:
-    console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
-    raise typer.Exit(1)
-
-
-def print_rows(rows: list[dict[str, Any]], as_json: bool, title: str = "") -> None:
-    """Print rows as a Rich table, or as JSON."""
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
-        return
-    table = Table(title=title or None)
-    for col in rows[0].keys() if rows else []:
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
-            *(
-                "" if v is None else f"{v:,.3f}" if isinstance(v, float) else str(v)
-                for v in r.values()
-            )
-        )
-    console.print(table)
 
 
 @app.command()
@@ -77,8 +43,8 @@ def init() -> None:
     """Create or upgrade the database and the secret key."""
     settings = get_settings()
     settings.secret_key()
-    migrate(_url())
-    console.print(f"database ready: {_url().split('@')[-1]}")
+    migrate(database_url())
+    console.print(f"database ready: {database_url().split('@')[-1]}")
 
 
 @app.command("demo")
@@ -87,8 +53,8 @@ def demo_cmd(
     if_empty: bool = typer.Option(False, "--if-empty", help="do nothing when a park exists"),
 ) -> None:
     """Load the demo park (a Yunnan battery-and-materials park) and its demo accounts."""
-    migrate(_url())
-    with session_scope(_url()) as s:
+    migrate(database_url())
+    with session_scope(database_url()) as s:
         if not demo.database_is_empty(s):
             if if_empty:
                 console.print("database holds a park already; demo not loaded")
@@ -133,7 +99,7 @@ def import_cmd(
     """Import interval data files (CSV, .xlsx, Parquet; long or wide)."""
     results = []
     try:
-        with session_scope(_url()) as s:
+        with session_scope(database_url()) as s:
             p = parks.get_park(s, park)
             with _progress(disable=as_json) as bar:
                 for f in files:
@@ -153,7 +119,7 @@ def import_cmd(
                     )
                     results.append(summary.as_dict())
     except LingtanError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=1))
         return
@@ -194,7 +160,7 @@ def energy_cmd(
 ) -> None:
     """Energy by enterprise (or park), carrier and period, in physical units and tce."""
     try:
-        with session_scope(_url()) as s:
+        with session_scope(database_url()) as s:
             p = parks.get_park(s, park)
             ent_id = None
             if enterprise:
@@ -207,7 +173,7 @@ def energy_cmd(
             period = energy.parse_period(start, end, bucket, p.timezone)
             report = energy.energy_report(s, OPERATOR, p, period, ent_id)
     except LingtanError as exc:
-        _fail(exc)
+        fail(exc)
     cols = ["carrier", "bucket", "quantity", "unit", "tce", "completeness"]
     df = (
         energy.park_totals(report).select(cols)
@@ -230,20 +196,20 @@ def user_add(
 ) -> None:
     """Create a user (the first admin of a platform is created this way)."""
     try:
-        migrate(_url())
-        with session_scope(_url()) as s:
+        migrate(database_url())
+        with session_scope(database_url()) as s:
             u = accounts.create_user(
                 s, accounts.NewUser(username, password, role, park, enterprise)
             )
             console.print(f"user {u.username} ({u.role}) created")
     except LingtanError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @user_app.command("list")
 def user_list(as_json: JsonOpt = False) -> None:
     """List users."""
-    with session_scope(_url()) as s:
+    with session_scope(database_url()) as s:
         rows = [
             {
                 "id": u.id,
@@ -266,21 +232,21 @@ def user_key(
 ) -> None:
     """Create a device API key that may write readings of the given meters only."""
     try:
-        with session_scope(_url()) as s:
+        with session_scope(database_url()) as s:
             p = parks.get_park(s, park)
             ent = [e for e in parks.list_enterprises(s, OPERATOR, p.id) if e.code == enterprise]
             if not ent:
                 raise LingtanError(f"enterprise {enterprise!r} is not in park {park!r}")
             key, secret = accounts.create_api_key(s, name, ent[0], meters)
     except LingtanError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"API key {name} created; send it as header X-API-Key (shown once):\n{secret}")
 
 
 @park_app.command("list")
 def park_list(as_json: JsonOpt = False) -> None:
     """List parks with their enterprises and meter counts."""
-    with session_scope(_url()) as s:
+    with session_scope(database_url()) as s:
         rows = []
         for p in parks.list_parks(s, OPERATOR):
             ents = parks.list_enterprises(s, OPERATOR, p.id)
@@ -307,8 +273,8 @@ def park_add(
 ) -> None:
     """Create a park."""
     try:
-        migrate(_url())
-        with session_scope(_url()) as s:
+        migrate(database_url())
+        with session_scope(database_url()) as s:
             parks.create_park(
                 s,
                 parks.ParkSpec(
@@ -316,7 +282,7 @@ def park_add(
                 ),
             )
     except LingtanError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"park {code} created")
 
 
@@ -331,14 +297,14 @@ def enterprise_add(
 ) -> None:
     """Add an enterprise to a park."""
     try:
-        with session_scope(_url()) as s:
+        with session_scope(database_url()) as s:
             parks.create_enterprise(
                 s,
                 parks.get_park(s, park),
                 parks.EnterpriseSpec(code, name, uscc, industry, key_emitter=key_emitter),
             )
     except LingtanError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"enterprise {code} created")
 
 
@@ -346,11 +312,11 @@ def enterprise_add(
 def site_add(park: str, enterprise: str, code: str, name: str) -> None:
     """Add a site (plant, building) to an enterprise."""
     try:
-        with session_scope(_url()) as s:
+        with session_scope(database_url()) as s:
             p = parks.get_park(s, park)
             parks.create_site(s, parks.enterprise_by_code(s, OPERATOR, p, enterprise), code, name)
     except LingtanError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"site {code} created")
 
 
@@ -370,13 +336,13 @@ def meter_add(
 ) -> None:
     """Add a meter to an enterprise."""
     try:
-        with session_scope(_url()) as s:
+        with session_scope(database_url()) as s:
             spec = parks.MeterSpec(
                 code, enterprise, carrier, role, unit, name, site, interval_min, cumulative, parent
             )
             parks.create_meter(s, parks.get_park(s, park), spec)
     except LingtanError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"meter {code} created")
 
 
@@ -387,7 +353,7 @@ def serve(
 ) -> None:
     """Serve the API (/api/v1, /docs) and the dashboard."""
     settings = get_settings()
-    migrate(_url())
+    migrate(database_url())
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,

@@ -8,18 +8,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from lingtan.config import get_settings
-from lingtan.domain import UserRole
+from lingtan.cli_common import (
+    OPERATOR,
+    JsonOpt,
+    MonthOpt,
+    ParkOpt,
+    YearOpt,
+    console,
+    database_url,
+    fail,
+    park_session,
+    print_rows,
+)
 from lingtan.engines.accounting import Period
 from lingtan.engines.certificates import ClaimPolicy
 from lingtan.errors import LingtanError, ValidationError
@@ -32,9 +37,6 @@ from lingtan.services import (
     scorecard,
 )
 from lingtan.services.carbon import check_gap_policy
-from lingtan.services.parks import get_park
-from lingtan.services.principal import Principal
-from lingtan.store.models import Park
 from lingtan.store.session import session_scope
 
 carbon_app = typer.Typer(help="Carbon: inventories, scorecard, certificates.", no_args_is_help=True)
@@ -46,45 +48,14 @@ input_app = typer.Typer(help="Production, measured parameters, contracts.", no_a
 carbon_app.add_typer(cert_app, name="certificates")
 carbon_app.add_typer(factor_app, name="factors")
 carbon_app.add_typer(input_app, name="data")
-console = Console()
-OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
 
-ParkOpt = Annotated[str, typer.Option("--park", help="park code")]
-YearOpt = Annotated[int, typer.Option("--year", help="calendar year")]
-MonthOpt = Annotated[int | None, typer.Option("--month", help="month 1-12; omit for the year")]
 EntOpt = Annotated[
     str | None, typer.Option("--enterprise", help="enterprise code; omit for the park")
 ]
 GapOpt = Annotated[str, typer.Option("--gap-policy", help="'error' or 'scale' (marked estimate)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help="write an Excel workbook")]
 PdfOpt = Annotated[Path | None, typer.Option("--pdf", help="write a PDF")]
 LangOpt = Annotated[str, typer.Option("--lang", help="zh or en")]
-
-
-@contextmanager
-def _park(code: str) -> Iterator[tuple[Session, Park]]:
-    try:
-        with session_scope(get_settings().effective_database_url) as s:
-            yield s, get_park(s, code)
-    except LingtanError as exc:
-        console.print(f"[red]error:[/red] {exc.message}")
-        if exc.details:
-            console.print(json.dumps(exc.details, ensure_ascii=False, default=str)[:2000])
-        raise typer.Exit(1) from exc
-
-
-def _rows(rows: list[dict[str, Any]], as_json: bool, title: str = "") -> None:
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
-        return
-    table = Table(title=title or None)
-    for col in rows[0] if rows else []:
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*("" if v is None else f"{v:,.3f}" if isinstance(v, float) else str(v)
-                        for v in r.values()))  # fmt: skip
-    console.print(table)
 
 
 def _outputs(
@@ -103,7 +74,7 @@ def inventory_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterpri
                   gap_policy: GapOpt = "error", as_json: JsonOpt = False, xlsx: XlsxOpt = None,
                   pdf: PdfOpt = None, lang: LangOpt = "zh") -> None:  # fmt: skip
     """Greenhouse gas inventory of an enterprise or the park for a month or a year."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         inv = carbon_closing.inventory(s, OPERATOR, p, Period(year, month), enterprise,
                                        check_gap_policy(gap_policy))  # fmt: skip
     if as_json:
@@ -111,7 +82,7 @@ def inventory_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterpri
     else:
         state = "closed" if inv["closed"] else "computed"
         rows = [{"total": k, "co2e_t": v} for k, v in inv["totals"].items()]
-        _rows(rows, False, f"{inv['entity']} {inv['period']['label']} ({state})")
+        print_rows(rows, False, f"{inv['entity']} {inv['period']['label']} ({state})")
         for e in inv["enterprises"]:
             console.print(f"  {e['entity']:<8} scope1 {e['totals']['scope1_co2e_t']:>14,.1f}  "
                           f"scope2 loc {e['totals']['scope2_location_co2e_t']:>14,.1f}  "
@@ -128,13 +99,13 @@ def scorecard_cmd(park: ParkOpt, year: YearOpt, gap_policy: GapOpt = "error",
                   lang: LangOpt = "zh") -> None:  # fmt: skip
     """Zero-carbon park scorecard: indicators, thresholds, pass/fail and gaps."""
     policy = check_gap_policy(gap_policy)
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         card = scorecard.park_scorecard(s, OPERATOR, p, year, policy)
         inv = carbon_closing.inventory(s, OPERATOR, p, Period(year), None, policy)
     if as_json:
         typer.echo(json.dumps(card, ensure_ascii=False, indent=1, default=str))
     else:
-        _rows([{"indicator": i["indicator"], "status": i["status"], "value": i["value"],
+        print_rows([{"indicator": i["indicator"], "status": i["status"], "value": i["value"],
                 "threshold": i["threshold_text"], "gap / data needed": i["explanation"] or i["data_needed"]}
                for i in card["indicators"]], False, f"scorecard {park} {year}")  # fmt: skip
     _outputs(inv, card, xlsx, pdf, lang)
@@ -144,7 +115,7 @@ def scorecard_cmd(park: ParkOpt, year: YearOpt, gap_policy: GapOpt = "error",
 def close_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterprise: EntOpt = None,
               gap_policy: GapOpt = "error") -> None:  # fmt: skip
     """Close an inventory: stored with its factors and hash; newer factors do not change it."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         inv = carbon_closing.close_inventory(
             s, OPERATOR, p, Period(year, month), enterprise, gap_policy
         )
@@ -165,7 +136,7 @@ def cert_import(file: Path, park: ParkOpt,
     except (KeyError, ValueError) as exc:
         console.print(f"[red]error:[/red] {file}: bad row ({exc})")
         raise typer.Exit(1) from exc
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         n = certificates.import_batch(s, OPERATOR, p, holder, certs, batch or file.name)
     console.print(f"imported {n} certificates for {holder}")
 
@@ -175,7 +146,7 @@ def cert_transfer(codes: list[str], park: ParkOpt,
                   from_: Annotated[str, typer.Option("--from", help="enterprise code")],
                   to: Annotated[str, typer.Option("--to", help="enterprise code")]) -> None:  # fmt: skip
     """Transfer certificates between two enterprises of the park."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         n = certificates.transfer(s, OPERATOR, p, codes, from_, to)
     console.print(f"transferred {n} certificates from {from_} to {to}")
 
@@ -189,7 +160,7 @@ def cert_retire(codes: list[str], park: ParkOpt, year: YearOpt,
     """Retire certificates against an enterprise and period (all or nothing)."""
     policy = (ClaimPolicy() if months_before is None
               else ClaimPolicy("rolling_months", months_before, months_after))  # fmt: skip
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         out = certificates.retire(s, OPERATOR, p, codes, enterprise, Period(year, month), policy)
     console.print(
         f"retired {out['retired']} certificates ({out['mwh']:g} MWh) for {enterprise} {out['period']}"
@@ -200,9 +171,9 @@ def cert_retire(codes: list[str], park: ParkOpt, year: YearOpt,
 def cert_list(park: ParkOpt, holder: Annotated[str | None, typer.Option(help="enterprise")] = None,
               as_json: JsonOpt = False) -> None:  # fmt: skip
     """List the park's certificates with holder and retirement."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         rows = certificates.list_certificates(s, OPERATOR, p, holder)
-    _rows(rows, as_json, f"certificates {park}")
+    print_rows(rows, as_json, f"certificates {park}")
 
 
 def _factor_spec(kind: str, o: dict[str, Any]) -> tuple[Any, Any]:
@@ -262,11 +233,10 @@ def factor_add(kind: Annotated[str, typer.Option(help="fuel, heat or grid")],
     """
     add, spec = _factor_spec(kind, dict(locals()))
     try:
-        with session_scope(get_settings().effective_database_url) as s:
+        with session_scope(database_url()) as s:
             out = add(s, OPERATOR, spec)
     except LingtanError as exc:
-        console.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(1) from exc
+        fail(exc)
     values = ", ".join(f"{k}={v}" for k, v in out["values"].items())
     console.print(f"added {out['factor_id']} version {out['version']} from {out['valid_from']}: "
                   f"{values}", highlight=False)  # fmt: skip
@@ -278,13 +248,13 @@ def factor_add(kind: Annotated[str, typer.Option(help="fuel, heat or grid")],
 def factor_list(park: ParkOpt, kind: Annotated[str | None, typer.Option(
                     help="fuel, heat or grid")] = None, as_json: JsonOpt = False) -> None:  # fmt: skip
     """List the added factor versions with their validity and sources."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         rows = carbon_factors.list_factors(s, OPERATOR, p, kind)
     flat = [{"id": r["id"], "factor": r["factor_id"], "version": r["version"],
              "valid_from": r["valid_from"],
              "values": ", ".join(f"{k}={v}" for k, v in r["values"].items()),
              "source": r["source"], "added_by": r["added_by"]} for r in rows]  # fmt: skip
-    _rows(rows if as_json else flat, as_json, f"factor versions ({park})")
+    print_rows(rows if as_json else flat, as_json, f"factor versions ({park})")
 
 
 @factor_app.command("impact")
@@ -294,7 +264,7 @@ def factor_impact(park: ParkOpt, factor: Annotated[str | None, typer.Option(
                       help="only inventories that would cite this version")] = None,
                   as_json: JsonOpt = False) -> None:  # fmt: skip
     """List closed inventories that today's factors would change, and by how much."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         rows = carbon_closing.factor_impact(s, OPERATOR, p, factor, version)
     flat = [{"snapshot": r["snapshot_id"], "entity": r["entity"], "period": r["period"],
              "old_market_t": r["old_totals"]["total_market_co2e_t"],
@@ -302,13 +272,15 @@ def factor_impact(park: ParkOpt, factor: Annotated[str | None, typer.Option(
              "delta_market_t": r["delta_totals"]["total_market_co2e_t"],
              "delta_location_t": r["delta_totals"]["total_location_co2e_t"],
              "factors_added": ", ".join(r["factors_added"])} for r in rows]  # fmt: skip
-    _rows(rows if as_json else flat, as_json, f"closed inventories changed by new factors ({park})")
+    print_rows(
+        rows if as_json else flat, as_json, f"closed inventories changed by new factors ({park})"
+    )
 
 
 @factor_app.command("recompute")
 def factor_recompute(snapshot_id: int, park: ParkOpt) -> None:
     """Recompute a closed inventory into a new revision (the old one is kept)."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         inv = carbon_closing.recompute(s, OPERATOR, p, snapshot_id)
     c = inv["closed"]
     console.print(
@@ -323,7 +295,7 @@ def data_production(park: ParkOpt, year: YearOpt,
                     anode_t: Annotated[float, typer.Option("--anode-t", help="net anode use [t]")],
                     reference: str = "", month: MonthOpt = None) -> None:  # fmt: skip
     """Record primary aluminium production for a month or year."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         rid = carbon_inputs.add_production(s, OPERATOR, p, enterprise, Period(year, month),
                                            carbon_inputs.ProductionIn(aluminium_t, anode_t, reference))  # fmt: skip
     console.print(f"production record {rid}")
@@ -341,7 +313,7 @@ def data_measured(park: ParkOpt, year: YearOpt,
         raise typer.BadParameter(
             ValidationError("give --ncv, --carbon-content or --oxidation").message
         )
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         rid = carbon_inputs.add_measured(s, OPERATOR, p, enterprise, Period(year, month),
                                          carbon_inputs.MeasuredIn(fuel, reference, unit, ncv,
                                                                   carbon_content, oxidation))  # fmt: skip
@@ -355,6 +327,6 @@ def data_contract(park: ParkOpt, year: YearOpt,
                   ref: Annotated[str, typer.Option(help="contract id")],
                   month: MonthOpt = None) -> None:  # fmt: skip
     """Record green power trading delivered in a month or year."""
-    with _park(park) as (s, p):
+    with park_session(park) as (s, p):
         rid = carbon_inputs.add_contract(s, OPERATOR, p, enterprise, Period(year, month), mwh, ref)
     console.print(f"contract record {rid}")

@@ -6,66 +6,34 @@ Runs as the operator (platform admin) on the platform's own machine, like the re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandapower as pp
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from lingtan.config import get_settings
-from lingtan.domain import UserRole
+from lingtan.cli_common import (
+    OPERATOR,
+    JsonOpt,
+    MonthOpt,
+    ParkOpt,
+    YearOpt,
+    console,
+    database_url,
+    park_session,
+    print_rows,
+)
 from lingtan.engines.accounting import Period
-from lingtan.errors import LingtanError, ValidationError
+from lingtan.errors import ValidationError
 from lingtan.services import jobs, tracing, tracing_certify, tracing_demo, tracing_matching
-from lingtan.services.parks import get_park
-from lingtan.services.principal import Principal
-from lingtan.store.models import Park
-from lingtan.store.session import migrate, session_scope
+from lingtan.store.session import migrate
 
 trace_app = typer.Typer(
     help="Grid tracing: grid models, traced green power, 24/7 matching.", no_args_is_help=True
 )
-console = Console()
-OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
 
-ParkOpt = Annotated[str, typer.Option("--park", help="park code")]
-YearOpt = Annotated[int, typer.Option("--year", help="calendar year")]
-MonthOpt = Annotated[int | None, typer.Option("--month", help="month 1-12; omit for the year")]
 ModelOpt = Annotated[int | None, typer.Option("--model", help="grid model id (default newest)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
-
-
-def _url() -> str:
-    return get_settings().effective_database_url
-
-
-@contextmanager
-def _park(code: str) -> Iterator[tuple[Session, Park]]:
-    try:
-        with session_scope(_url()) as s:
-            yield s, get_park(s, code)
-    except LingtanError as exc:
-        console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
-        raise typer.Exit(1) from exc
-
-
-def _rows(rows: list[dict[str, Any]], as_json: bool, title: str = "") -> None:
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
-        return
-    table = Table(title=title or None)
-    for col in rows[0] if rows else []:
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*("" if v is None else f"{v:,.4f}" if isinstance(v, float) else str(v)
-                        for v in r.values()))  # fmt: skip
-    console.print(table)
 
 
 def _read_grid(network: Path, sources: Path, loads: Path, zones: Path | None) -> tracing.GridData:
@@ -89,7 +57,7 @@ def load_cmd(
     name: Annotated[str, typer.Option(help="name of the grid model")] = "grid model",
 ) -> None:
     """Store a grid model for the park (and trace it, for --demo)."""
-    with _park(park) as (s, pk):
+    with park_session(park) as (s, pk):
         if demo is not None:
             summary = tracing_demo.load_demo_grid(s, pk, demo)
             console.print(f"demo grid loaded and traced: {summary}")
@@ -109,7 +77,7 @@ def run_cmd(
     queue: Annotated[bool, typer.Option("--queue", help="queue a job for the worker")] = False,
 ) -> None:
     """Trace a grid model's hours now, or queue the job (--queue) for `lingtan worker`."""
-    with _park(park) as (s, pk):
+    with park_session(park) as (s, pk):
         if queue:
             job = tracing.submit_trace(s, OPERATOR, pk, model)
             s.flush()
@@ -117,7 +85,7 @@ def run_cmd(
             return
         with console.status("tracing (DC flow, proportional sharing)…"):
             summary = tracing.trace_model(s, OPERATOR, pk, model)
-    _rows([summary], False, "park bus")
+    print_rows([summary], False, "park bus", digits=4)
 
 
 @trace_app.command("certify")
@@ -132,7 +100,7 @@ def certify_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Certificate of traced green grid electricity of an enterprise (JSON and PDF)."""
-    with _park(park) as (s, pk):
+    with park_session(park) as (s, pk):
         cert = tracing_certify.certificate(s, OPERATOR, pk, enterprise, Period(year, month), model)
     if pdf is not None:
         pdf.write_bytes(tracing_certify.certificate_pdf(cert, lang))
@@ -140,7 +108,7 @@ def certify_cmd(
     if as_json:
         typer.echo(json.dumps(cert, ensure_ascii=False, default=str, indent=1))
     else:
-        _rows([{"certificate": cert["certificate_id"], **cert["totals"]}], False)
+        print_rows([{"certificate": cert["certificate_id"], **cert["totals"]}], False, digits=4)
 
 
 @trace_app.command("match")
@@ -149,12 +117,12 @@ def match_cmd(
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Annual match and hourly (24/7) match per enterprise and for the park."""
-    with _park(park) as (s, pk):
+    with park_session(park) as (s, pk):
         out = tracing_matching.matching(s, OPERATOR, pk, Period(year, month), model)
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False, default=str, indent=1))
         return
-    _rows(out["summary"], False, f"matching {out['period']}")
+    print_rows(out["summary"], False, f"matching {out['period']}", digits=4)
     for e in out["errors"]:
         console.print(f"[yellow]not matched:[/yellow] {e['enterprise']}: {e['message']}")
 
@@ -170,7 +138,7 @@ def scope2_cmd(
     if gap_policy not in ("error", "report"):
         console.print("[red]error:[/red] --gap-policy is 'error' or 'report'")
         raise typer.Exit(1)
-    with _park(park) as (s, pk):
+    with park_session(park) as (s, pk):
         out = tracing_matching.scope2_hourly(
             s, OPERATOR, pk, Period(year, month), enterprise,
             "report" if gap_policy == "report" else "error", model,
@@ -180,13 +148,18 @@ def scope2_cmd(
         return
     keys = ("enterprise", "grid_import_mwh", "scope2_location_hourly_co2e_t",
             "scope2_market_hourly_co2e_t", "completeness")  # fmt: skip
-    _rows([{k: r[k] for k in keys} for r in out["enterprises"]], False, f"Scope 2 {out['period']}")
+    print_rows(
+        [{k: r[k] for k in keys} for r in out["enterprises"]],
+        False,
+        f"Scope 2 {out['period']}",
+        digits=4,
+    )
 
 
 @trace_app.command("show")
 def show_cmd(park: ParkOpt, as_json: JsonOpt = False) -> None:
     """List the park's grid models and, for traced ones, the park bus summary."""
-    with _park(park) as (s, pk):
+    with park_session(park) as (s, pk):
         rows = []
         for m in tracing.list_models(s, OPERATOR, pk):
             model = tracing.get_model(s, OPERATOR, pk, m["id"], traced=False)
@@ -195,7 +168,7 @@ def show_cmd(park: ParkOpt, as_json: JsonOpt = False) -> None:
                          "park_bus": m["park_bus_name"], "traced": bool(m["traced_at"]),
                          "mean_green_share": summary.get("mean_green_share"),
                          "untraceable_hours": summary.get("untraceable_hours")})  # fmt: skip
-    _rows(rows, as_json, "grid models")
+    print_rows(rows, as_json, "grid models", digits=4)
 
 
 def worker_cmd(
@@ -203,6 +176,6 @@ def worker_cmd(
     poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 2.0,
 ) -> None:
     """Run queued jobs (tracing, ...) until stopped; --once runs one and exits."""
-    migrate(_url())
-    ran = jobs.work(_url(), once=once, poll_s=poll)
+    migrate(database_url())
+    ran = jobs.work(database_url(), once=once, poll_s=poll)
     console.print(f"{ran} job(s) run")

@@ -10,10 +10,12 @@ through-flow, power of unknown origin) are stored as NULL and reported as gaps, 
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
@@ -99,16 +101,17 @@ def bus_coordinates(net: Any) -> dict[int, tuple[float, float]]:
     return coords
 
 
-def _park_bus(net: Any, park: Park) -> int:
-    if not park.grid_bus:
+def _park_bus(net: Any, park: Park, name: str | None) -> tuple[int, str]:
+    name = name or park.grid_bus
+    if not name:
         raise MissingDataError(f"park {park.code} has no grid_bus: name the bus it connects to")
-    found = net.bus.index[net.bus["name"] == park.grid_bus]
+    found = net.bus.index[net.bus["name"] == name]
     if len(found) != 1:
         raise ValidationError(
-            f"park {park.code}: grid_bus {park.grid_bus!r} names {len(found)} buses of the "
+            f"park {park.code}: grid_bus {name!r} names {len(found)} buses of the "
             "network (exactly one needed)"
         )
-    return int(found[0])
+    return int(found[0]), name
 
 
 def _utc_hours(frame: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -122,15 +125,22 @@ def _utc_hours(frame: pd.DataFrame, what: str) -> pd.DataFrame:
 
 
 def load_grid_model(
-    session: Session, p: Principal, park: Park, name: str, source: str, data: GridData
+    session: Session,
+    p: Principal,
+    park: Park,
+    name: str,
+    source: str,
+    data: GridData,
+    park_bus: str | None = None,
 ) -> GridModel:
     """Store a network with its profiles as a grid model of the park (not traced yet).
 
-    The park's ``grid_bus`` must name exactly one bus of the network.  Profiles are checked
-    hour by hour when traced (a missing hour fails the trace, naming the hour).
+    ``park_bus`` (default: the park's ``grid_bus``) must name exactly one bus of the network.
+    Profiles are checked hour by hour when traced (a missing hour fails the trace, naming the
+    hour).
     """
     require_manager(p, park.id)
-    bus = _park_bus(data.net, park)
+    bus, bus_name = _park_bus(data.net, park, park_bus)
     src = _utc_hours(data.source_mw, "source_mw")
     load = _utc_hours(data.load_mw, "load_mw")
     hours = src.index.union(load.index)
@@ -144,7 +154,7 @@ def load_grid_model(
         zones_json=json.dumps({str(b): z for b, z in data.zones.items()}, ensure_ascii=False),
         coords_json=json.dumps({str(b): xy for b, xy in coords.items()}),
         park_bus=bus,
-        park_bus_name=str(park.grid_bus),
+        park_bus_name=bus_name,
         source_profiles=_parquet(src),
         load_profiles=_parquet(load),
         start_s=int(epoch(pd.DatetimeIndex(hours[:1]))[0]),
@@ -156,9 +166,20 @@ def load_grid_model(
     return model
 
 
+@lru_cache(maxsize=8)
+def _parsed_network(text: str) -> Any:
+    """Parse a stored network once per process (keyed by its JSON text); never mutate it."""
+    return pp.from_json_string(text)
+
+
 def model_network(model: GridModel) -> GridData:
-    """Return the stored network, profiles and zones of a grid model."""
-    net = pp.from_json_string(model.network_json)
+    """Return the stored network, profiles and zones of a grid model.
+
+    Parsing a pandapower JSON network takes about half a second for the 118-bus demo grid;
+    the parsed networks of the last few models are therefore kept per process, keyed by their
+    JSON text, and each caller gets its own deep copy (~15 ms).
+    """
+    net = copy.deepcopy(_parsed_network(model.network_json))
     zones = {int(b): z for b, z in json.loads(model.zones_json).items()}
     return GridData(net, _frame(model.source_profiles), _frame(model.load_profiles), zones)
 
@@ -304,9 +325,14 @@ def node_series(
     return frame.set_index("hour").astype(float)
 
 
-def node_summary(session: Session, model: GridModel) -> dict[str, Any]:
-    """Return the park bus's traced hours, gaps and mean green share and intensity."""
-    s = node_series(session, model)
+def node_summary(
+    session: Session, model: GridModel, series: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Return the park bus's traced hours, gaps and mean green share and intensity.
+
+    ``series``: the model's whole :func:`node_series`, when the caller has read it already.
+    """
+    s = node_series(session, model) if series is None else series
     ok = s.dropna()
     return {
         "grid_model_id": model.id, "park_bus": model.park_bus_name, "hours": len(s),
@@ -336,14 +362,21 @@ def zones_at(
 
 
 def trace_hours(
-    session: Session, p: Principal, park: Park, model: GridModel, start_s: int, end_s: int
+    session: Session,
+    p: Principal,
+    park: Park,
+    model: GridModel,
+    start_s: int,
+    end_s: int,
+    data: GridData | None = None,
 ) -> YearTrace:
     """Trace every bus for the hours ``[start_s, end_s)`` of a model (clipped to its profiles).
 
     Used to draw the network for a day: per-bus results are recomputed, not stored.
+    ``data``: the model's :func:`model_network`, when the caller has loaded it already.
     """
     require_park_member(p, park.id)
-    data = model_network(model)
+    data = model_network(model) if data is None else data
     lo = pd.Timestamp(max(start_s, model.start_s), unit="s", tz="UTC")
     hi = pd.Timestamp(min(end_s, model.end_s) - 3600, unit="s", tz="UTC")
     if hi < lo:

@@ -4,7 +4,8 @@
 grid model is drawn with its buses coloured by traced intensity [kg/MWh] for each hour of the
 chosen local day (a slider over the hours; the day's per-bus results are recomputed from the
 stored network and profiles); the park bus's green share is a day × hour heatmap over the
-model's year; the matching table comes from :mod:`lingtan.services.tracing_matching`.
+model's year; the matching table covers the month of the chosen day (from
+:mod:`lingtan.services.tracing_matching`; the whole year is linked, at the matching API).
 Untraceable hours stay empty (null), never green.
 """
 
@@ -39,21 +40,24 @@ WORDS: dict[str, dict[str, str]] = {
         "title": "电网溯源", "network": "电网潮流碳强度 (kgCO2/MWh)", "day": "日期",
         "hour": "时", "apply": "查看", "heatmap": "园区接入点绿电占比（日 × 时）",
         "matching": "逐时匹配 (24/7)", "enterprise": "企业", "load": "用电量 (MWh)",
-        "green": "匹配绿电 (MWh)", "certs": "绿证 (MWh)", "annual": "年度匹配",
+        "green": "匹配绿电 (MWh)", "certs": "绿证 (MWh)", "annual": "总量匹配",
         "hourly": "逐时匹配 (CFE)", "excluded": "未纳入（数据缺口）", "no_model": "尚无已溯源的电网模型",
         "model": "电网模型", "park_bus": "园区接入母线", "mean_green": "年均绿电占比",
         "date": "日期", "green_share": "绿电占比", "park": "园区合计",
+        "month_only": "所选日期所在月份的逐时匹配。", "annual_link": "全年匹配结果",
     },
     "en": {
         "title": "Grid tracing", "network": "Traced carbon intensity of the grid (kgCO2/MWh)",
         "day": "Day", "hour": "Hour", "apply": "Show",
         "heatmap": "Green share at the park's bus (day × hour)",
         "matching": "Hourly (24/7) matching", "enterprise": "Enterprise", "load": "Load (MWh)",
-        "green": "Green matched (MWh)", "certs": "Certificates (MWh)", "annual": "Annual match",
+        "green": "Green matched (MWh)", "certs": "Certificates (MWh)",
+        "annual": "Volume match",
         "hourly": "Hourly match (CFE)", "excluded": "Not included (data gaps)",
         "no_model": "No traced grid model yet", "model": "Grid model", "park_bus": "Park bus",
         "mean_green": "Mean green share", "date": "Date", "green_share": "Green share",
-        "park": "Park total",
+        "park": "Park total", "month_only": "Matching for the month of the chosen day.",
+        "annual_link": "Whole-year matching",
     },
 }  # fmt: skip
 
@@ -63,10 +67,13 @@ def _null(values: np.ndarray) -> list[float | None]:
 
 
 def network_figure(
-    model: GridModel, trace: Any, tz: str, w: dict[str, str], hour: int
+    model: GridModel, data: tracing.GridData, trace: Any, tz: str, w: dict[str, str], hour: int
 ) -> dict[str, Any]:
-    """Buses coloured by traced intensity, one trace per hour of the day and a slider."""
-    data = tracing.model_network(model)
+    """Buses coloured by traced intensity, one trace per hour of the day and a slider.
+
+    Plotly validates one bus trace; the other hours are copies of its JSON with their own
+    colours and visibility (validating 24 identical traces took most of the page's time).
+    """
     coords = {int(b): xy for b, xy in json.loads(model.coords_json).items()}
     net = data.net
     ex: list[float | None] = []
@@ -80,29 +87,35 @@ def network_figure(
     names = [f"{b} {net.bus.at[b, 'name'] or ''} {data.zones.get(b, '')}" for b in buses]
     intensity = trace.carbon_intensity_kg_per_mwh
     hours = pd.DatetimeIndex(intensity.index).tz_convert(tz)
-    vmax = float(np.nanmax(intensity.to_numpy())) if intensity.notna().any().any() else 1.0
-    traces: list[Any] = [go.Scatter(x=ex, y=ey, mode="lines", hoverinfo="skip",
-                                    line={"color": "#b8c2cc", "width": 1}, showlegend=False)]  # fmt: skip
-    for i, _ts in enumerate(hours):
-        traces.append(go.Scatter(
-            x=[coords[b][0] for b in buses], y=[coords[b][1] for b in buses], mode="markers",
-            text=names, visible=i == hour, showlegend=False,
-            marker={"size": [14 if b == model.park_bus else 8 for b in buses],
-                    "color": [float(v) for v in intensity.iloc[i][buses]],  # NaN → null
-                    "colorscale": "RdYlGn", "reversescale": True, "cmin": 0.0, "cmax": vmax,
-                    "colorbar": {"title": {"text": "kg/MWh"}},
-                    "line": {"width": [2 if b == model.park_bus else 0 for b in buses]}},
-            hovertemplate="%{text}: %{marker.color:.1f} kg/MWh<extra></extra>",
-        ))  # fmt: skip
+    colours = intensity[buses].to_numpy(dtype=float)
+    vmax = float(np.nanmax(colours)) if np.isfinite(colours).any() else 1.0
+    branches = go.Scatter(x=ex, y=ey, mode="lines", hoverinfo="skip",
+                          line={"color": "#b8c2cc", "width": 1}, showlegend=False)  # fmt: skip
+    bus_trace = go.Scatter(
+        x=[coords[b][0] for b in buses], y=[coords[b][1] for b in buses], mode="markers",
+        text=names, visible=True, showlegend=False,
+        marker={"size": [14 if b == model.park_bus else 8 for b in buses], "color": [0.0],
+                "colorscale": "RdYlGn", "reversescale": True, "cmin": 0.0, "cmax": vmax,
+                "colorbar": {"title": {"text": "kg/MWh"}},
+                "line": {"width": [2 if b == model.park_bus else 0 for b in buses]}},
+        hovertemplate="%{text}: %{marker.color:.1f} kg/MWh<extra></extra>",
+    )  # fmt: skip
     steps = [{"label": f"{ts:%H}", "method": "update",
               "args": [{"visible": [True] + [j == i for j in range(len(hours))]}]}
              for i, ts in enumerate(hours)]  # fmt: skip
-    fig = go.Figure(traces)
+    fig = go.Figure([branches, bus_trace])
     fig.update_layout(
         height=520, xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
         sliders=[{"active": hour, "steps": steps, "currentvalue": {"prefix": f"{w['hour']}: "}}],
     )  # fmt: skip
-    return _as_json(fig)
+    out = _as_json(fig)
+    one = out["data"].pop()
+    for i in range(len(hours)):  # NaN (untraceable) → null, never a colour
+        colour = [None if not np.isfinite(v) else float(v) for v in colours[i]]
+        out["data"].append(
+            {**one, "visible": i == hour, "marker": {**one["marker"], "color": colour}}
+        )
+    return out
 
 
 def heatmap_figure(series: pd.DataFrame, tz: str, w: dict[str, str]) -> dict[str, Any]:
@@ -114,8 +127,9 @@ def heatmap_figure(series: pd.DataFrame, tz: str, w: dict[str, str]) -> dict[str
     grid = grid.reindex(columns=range(24))
     fig = go.Figure(go.Heatmap(
         z=[_null(r) for r in grid.to_numpy(dtype=float)], x=list(range(24)), y=list(grid.index),
-        colorscale="Greens", zmin=0.0, zmax=1.0, colorbar={"title": {"text": w["green_share"]}},
-        hovertemplate="%{y} %{x}:00 — %{z:.3f}<extra></extra>",
+        colorscale="Greens", zmin=0.0, zmax=1.0,
+        colorbar={"title": {"text": w["green_share"]}, "tickformat": ".0%"},
+        hovertemplate="%{y|%Y-%m-%d} %{x}:00 — %{z:.1%}<extra></extra>",
     ))  # fmt: skip
     fig.update_layout(height=520, xaxis={"title": {"text": w["hour"]}, "dtick": 2},
                       yaxis={"autorange": "reversed", "title": {"text": w["date"]}})  # fmt: skip
@@ -132,7 +146,11 @@ def _day(value: str | None, model: GridModel) -> date:
 def grid_context(
     session: Session, p: Principal, park: Park, day_text: str | None, hour: int, w: dict[str, str]
 ) -> dict[str, Any]:
-    """Figures and tables of the page (``model`` is None when the park has no traced model)."""
+    """Figures and tables of the page (``model`` is None when the park has no traced model).
+
+    The stored network and profiles are loaded once; the matching table covers the month of
+    the chosen day (the year's figures are one link away, at the matching API).
+    """
     try:
         model = tracing.get_model(session, p, park)
     except NotFoundError:
@@ -142,20 +160,25 @@ def grid_context(
     s0 = int(start.timestamp())
     s1 = int((start + timedelta(days=1)).timestamp())
     try:
-        day_trace = tracing.trace_hours(session, p, park, model, s0, s1)
+        data = tracing.model_network(model)
+        day_trace = tracing.trace_hours(session, p, park, model, s0, s1, data)
         fig_net: dict[str, Any] | None = network_figure(
-            model, day_trace, park.timezone, w, min(hour, len(day_trace.green_share) - 1)
+            model, data, day_trace, park.timezone, w, min(hour, len(day_trace.green_share) - 1)
         )
     except LingtanError:
         fig_net = None
+    period = Period(day.year, day.month)
     try:
-        match: dict[str, Any] = tracing_matching.matching(session, p, park, Period(model.year))
+        match: dict[str, Any] = tracing_matching.matching(session, p, park, period, model.id)
     except LingtanError as exc:
         match = {"summary": [], "errors": [{"enterprise": "", "message": exc.message}]}
+    series = tracing.node_series(session, model)
     return {
         "model": model, "day": day, "hour": hour, "fig_net": fig_net, "match": match,
-        "summary": tracing.node_summary(session, model),
-        "fig_heat": heatmap_figure(tracing.node_series(session, model), park.timezone, w),
+        "match_period": f"{day.year}-{day.month:02d}",
+        "annual_url": f"/api/v1/parks/{park.code}/tracing/matching?year={day.year}",
+        "summary": tracing.node_summary(session, model, series),
+        "fig_heat": heatmap_figure(series, park.timezone, w),
     }  # fmt: skip
 
 

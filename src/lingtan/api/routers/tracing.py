@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
+from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep, SettingsDep
 from lingtan.engines.accounting import Period
-from lingtan.services import tracing, tracing_certify, tracing_matching
+from lingtan.errors import ValidationError
+from lingtan.services import tracing, tracing_certify, tracing_matching, tracing_upload
 from lingtan.services.carbon import period_bounds
 
 router = APIRouter(prefix="/api/v1/parks/{park_code}/tracing", tags=["tracing"])
@@ -21,6 +22,47 @@ ModelQ = Query(None, description="grid model id; default the newest traced one")
 def models(park: ParkDep, session: SessionDep, p: CurrentPrincipal) -> list[dict[str, Any]]:
     """List the park's grid models, newest first."""
     return tracing.list_models(session, p, park)
+
+
+def _read(part: UploadFile | None, what: str, limit: int) -> bytes | None:
+    if part is None:
+        return None
+    data = part.file.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(f"{what}: larger than the upload limit of {limit} bytes")
+    return data
+
+
+@router.post("/models", status_code=201)
+def upload_model(
+    park: ParkDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    p: CurrentPrincipal,
+    network: UploadFile = File(..., description="pandapower.to_json network (lingtan-grid/1)"),
+    sources: UploadFile = File(..., description="Parquet or CSV: ts + one column per source [MW]"),
+    loads: UploadFile = File(..., description="Parquet or CSV: ts + one column per load [MW]"),
+    zones: UploadFile | None = File(None, description="CSV with header bus,zone"),
+    park_bus: str | None = Form(None, description="name of the park's bus; default grid_bus"),
+    name: str = Form("grid model", max_length=200),
+) -> dict[str, Any]:
+    """Upload a grid model (park managers): checked, stored, not traced yet (201).
+
+    The network is read as the restricted ``lingtan-grid/1`` format (tables of
+    ``pandapower.to_json``; never ``pandapower.from_json``, which is unsafe on untrusted
+    input); see :mod:`lingtan.services.tracing_upload`.  Trace it with ``POST
+    …/models/{id}/trace``.
+    """
+    limit = settings.max_upload_bytes
+    up = tracing_upload.Upload(
+        network=_read(network, "network", limit) or b"",
+        sources=_read(sources, "sources", limit) or b"",
+        loads=_read(loads, "loads", limit) or b"",
+        zones=_read(zones, "zones", limit),
+        network_name=network.filename or "network.json",
+    )
+    model = tracing_upload.upload_grid_model(session, p, park, name, up, park_bus)
+    return tracing.model_dict(model)
 
 
 @router.post("/models/{model_id}/trace", status_code=202, response_model=None)
