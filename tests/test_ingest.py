@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from factories import small_park
 from lingtan.domain import UserRole
 from lingtan.errors import IngestError, TenantAccessError
-from lingtan.ingest.files import read_interval_file
+from lingtan.ingest.files import read_interval_file, split_csv
 from lingtan.services import ingest as ingest_service
 from lingtan.services.ingest import import_file, import_frame
 from lingtan.services.principal import Principal
@@ -324,3 +324,20 @@ A-IMP,2025-01-01 08:00,11
     assert session.scalar(
         select(ReadingHourly.value).where(ReadingHourly.meter_id == 1)
     ) == pytest.approx(30.0)
+
+
+def test_split_csv_keeps_every_line_once_with_its_row_number() -> None:
+    lines = [f"M{i},2025-01-01 08:00,{i}" for i in range(10)]
+    data = ("meter,timestamp,value\n" + "\n".join(lines)).encode()  # no final line break
+    chunks = split_csv(data, 3)
+    assert chunks is not None and len(chunks) >= 3
+    seen = []
+    for chunk, first_row in chunks:
+        header, *body = chunk.decode().splitlines()
+        assert header == "meter,timestamp,value"
+        # the file's row number of a line is 2 + its index among the data lines
+        assert first_row == 2 + len(seen)
+        seen += body
+    assert seen == lines
+    assert split_csv(data, 10) is None  # small files are read whole
+    assert split_csv(b'meter,timestamp,value\n"M,1",x,1\n' * 5, 1) is None  # quotes: not split

@@ -210,8 +210,9 @@ def _to_long(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, str]:
 def split_csv(data: bytes, rows_per_chunk: int) -> list[tuple[bytes, int]] | None:
     """Split a CSV file into chunks of whole lines, each with the header line prepended.
 
-    Returns (chunk, file row number of its first data row) pairs, or None when the file cannot
-    be split safely by lines (quoted fields may hold line breaks) or is small.
+    Chunks hold about ``rows_per_chunk`` lines (cut at the line break after an even share of
+    the bytes).  Returns (chunk, file row number of its first data row) pairs, or None when
+    the file cannot be split safely by lines (quoted fields may hold line breaks) or is small.
     """
     if b'"' in data:
         return None
@@ -219,13 +220,18 @@ def split_csv(data: bytes, rows_per_chunk: int) -> list[tuple[bytes, int]] | Non
     header_end = body.find(b"\n") + 1
     if header_end == 0:
         return None
-    header, lines = body[:header_end], body[header_end:].splitlines(keepends=True)
-    if len(lines) <= rows_per_chunk:
+    lines = body.count(b"\n", header_end) + (not body.endswith(b"\n"))
+    if lines <= rows_per_chunk:
         return None
-    return [
-        (header + b"".join(lines[i : i + rows_per_chunk]), i + 2)
-        for i in range(0, len(lines), rows_per_chunk)
-    ]
+    share = (len(body) - header_end) / -(-lines // rows_per_chunk)
+    chunks, start, row = [], header_end, 2
+    while start < len(body):
+        cut = body.find(b"\n", int(start + share))
+        end = len(body) if cut < 0 else cut + 1
+        chunks.append((body[:header_end] + body[start:end], row))
+        row += body.count(b"\n", start, end)
+        start = end
+    return chunks
 
 
 def read_interval_file(

@@ -29,7 +29,8 @@ from lingtan.services.principal import Principal, can_write_readings, meter_scop
 from lingtan.store.models import ImportBatch, Meter, Park, QuarantinedRow
 from lingtan.store.readings import (
     MergeCounts,
-    add_hourly,
+    add_hourly_sums,
+    hourly_sums,
     load_new_stream,
     merge_readings,
     merge_registers,
@@ -229,6 +230,8 @@ def _import_streaming(
     batch = _open_batch(session, p, park, name, "csv", stamps)
     parsed: list[ParsedFile] = []
     checked: list[CheckedRows] = []
+    hours: list[pl.DataFrame] = []
+    interval_s = dict(meters.select("meter_id", "interval_s").iter_rows())
 
     def produce() -> Iterator[pl.DataFrame]:
         for i, (chunk, first_row) in enumerate(chunks):
@@ -236,6 +239,8 @@ def _import_streaming(
             checked.append(check_rows(parsed[-1].frame, meters, now_s, stamps))
             progress("load", 0.05 + 0.8 * (i + 1) / len(chunks))
             yield checked[-1].intervals
+        # while the last chunks are still loading: the roll-ups of the whole file
+        hours.append(hourly_sums(pl.concat([c.intervals for c in checked]), interval_s))
 
     conn = session.connection()
     if load_new_stream(conn, produce(), batch.id):
@@ -245,7 +250,7 @@ def _import_streaming(
             rejected=pl.concat([c.rejected for c in checked]),
             duplicates=sum(c.duplicates for c in checked),
         )
-        add_hourly(conn, whole.intervals)
+        add_hourly_sums(conn, hours[0])
         loaded = MergeCounts(whole.intervals.height, 0, 0)
         return _store(session, park, batch, meters, whole, parsed[0].layout, loaded, progress)
     # a key exists already (stored, or repeated across chunks): check the file as a whole

@@ -272,6 +272,20 @@ def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> Merg
     return counts
 
 
+def hourly_sums(frame: pl.DataFrame, interval_s: dict[int, int]) -> pl.DataFrame:
+    """Sum interval rows (meter_id, ts, value) by meter and hour, with intervals expected."""
+    return (
+        frame.group_by("meter_id", (pl.col("ts") - pl.col("ts") % 3600).alias("hour"))
+        .agg(pl.col("value").sum(), pl.len().cast(pl.Int64).alias("present"))
+        .with_columns(
+            expected=pl.col("meter_id")
+            .replace_strict(interval_s, return_dtype=pl.Int64)
+            .map_batches(lambda s: (3600 // s).clip(lower_bound=1))
+        )
+        .sort("meter_id", "hour")
+    )
+
+
 def add_hourly(conn: Connection, frame: pl.DataFrame) -> None:
     """Add the hourly sums and counts of rows that were all new to ``reading_hourly``."""
     ids = frame["meter_id"].unique().to_list()
@@ -281,17 +295,11 @@ def add_hourly(conn: Connection, frame: pl.DataFrame) -> None:
         ),
         {"ids": ids},
     )
-    intervals: dict[int, int] = {int(m): int(i) for m, i in rows}
-    hours = (
-        frame.group_by("meter_id", (pl.col("ts") - pl.col("ts") % 3600).alias("hour"))
-        .agg(pl.col("value").sum(), pl.len().cast(pl.Int64).alias("present"))
-        .with_columns(
-            expected=pl.col("meter_id")
-            .replace_strict(intervals, return_dtype=pl.Int64)
-            .map_batches(lambda s: (3600 // s).clip(lower_bound=1))
-        )
-        .sort("meter_id", "hour")
-    )
+    add_hourly_sums(conn, hourly_sums(frame, {int(m): int(i) for m, i in rows}))
+
+
+def add_hourly_sums(conn: Connection, hours: pl.DataFrame) -> None:
+    """Add :func:`hourly_sums` of new rows to ``reading_hourly`` (straight in where none exist)."""
     if not _any_stored(conn, "reading_hourly", "hour", _ranges(hours, "hour")) and load_new(
         conn, "reading_hourly", hours, HOURLY_COLUMNS
     ):
