@@ -68,6 +68,25 @@ def test_storage_discharge_carries_the_charged_mix():
     assert_allclose(a["green_mwh"], [0.0, 2.7], rtol=1e-12)
 
 
+def test_battery_station_exports_what_its_load_does_not_take():
+    # h0: 1 MWh station load and 10 MWh charged from the grid at 50 % green -> 9 MWh stored
+    # (90 %), 4.5 MWh of it green.  h1: 9 MWh discharged, 1 MWh to the station load, 8 exported.
+    # The 1 MWh carries the store's 50 %: 0.5 MWh green; the export is neither load nor match.
+    load = frame(A=[1.0, 1.0])
+    share = pd.Series([0.5, 0.0], index=HOURS[:2])
+    res = hourly_matching(
+        load,
+        share,
+        storage_charge_mwh=frame(A=[10.0, 0.0]),
+        storage_discharge_mwh=frame(A=[0.0, 9.0]),
+        storage_efficiency=0.9,
+    )
+    a = res.hourly.xs("A", level="enterprise")
+    assert_allclose(a["storage_export_mwh"], [0.0, 8.0], rtol=1e-12)
+    assert_allclose(a["green_mwh"], [0.5, 0.5], rtol=1e-12)
+    assert_allclose(res.summary.at["A", "hourly_match"], 1.0 / 2.0, rtol=1e-12)
+
+
 def test_storage_pool_mixes_two_charges():
     # 10 MWh all green then 10 MWh not green (efficiency 1): pool is 50 % green;
     # a 4 MWh discharge carries 2 MWh green, the next 4 MWh again 2 MWh.

@@ -54,8 +54,9 @@ class MatchingResult:
     hourly : pandas.DataFrame
         Indexed by (``ts``, ``enterprise``), including ``"park"``: ``load_mwh``,
         ``onsite_mwh``, ``direct_green_mwh``, ``grid_import_mwh``, ``grid_green_mwh``,
-        ``storage_green_mwh`` (green energy discharged to the load), ``certificate_mwh``
-        (hourly certificates used), ``green_mwh`` and ``unmatched_mwh`` [MWh].
+        ``storage_green_mwh`` (green energy discharged to the load), ``storage_export_mwh``
+        (discharge beyond the load, exported: not matched), ``certificate_mwh`` (hourly
+        certificates used), ``green_mwh`` and ``unmatched_mwh`` [MWh].
     summary : pandas.DataFrame
         Per enterprise and ``"park"``: ``load_mwh``, ``green_mwh``, ``certificates_mwh``
         (annual), ``annual_match`` and ``hourly_match`` (the 24/7 CFE score) [0-1].
@@ -179,14 +180,11 @@ def hourly_matching(
     certs = _frame(hourly_certificates_mwh, load_mwh, "hourly_certificates_mwh")
     charge = _frame(storage_charge_mwh, load_mwh, "storage_charge_mwh")
     discharge = _frame(storage_discharge_mwh, load_mwh, "storage_discharge_mwh")
-    supply = load + charge - discharge  # what the supply side must deliver
-    if (supply < -1e-9).any():
-        r, c = np.argwhere(supply < -1e-9)[0]
-        raise ValidationError(
-            f"storage discharge exceeds load plus charge for {load_mwh.columns[c]} at "
-            f"{load_mwh.index[r]} (export of stored energy is not matched)"
-        )
-    supply = np.clip(supply, 0.0, None)
+    # stored energy serves the load first; what is discharged beyond it is exported to the
+    # grid (a battery station) and is neither consumption nor matched green supply
+    discharge_load = np.minimum(discharge, load)
+    exported = discharge - discharge_load
+    supply = load - discharge_load + charge  # what the supply side must deliver
     onsite_used = np.minimum(onsite, supply)
     direct_used = np.minimum(direct, supply - onsite_used)
     grid = supply - onsite_used - direct_used
@@ -202,7 +200,9 @@ def hourly_matching(
             discharge[:, j],
             storage_efficiency,
         )
-    green = (load - discharge) * supply_green_frac + store_green
+    with np.errstate(invalid="ignore", divide="ignore"):
+        store_green_load = np.where(discharge > 0, store_green * discharge_load / discharge, 0.0)
+    green = (load - discharge_load) * supply_green_frac + store_green_load
     cert_used = np.minimum(certs, np.clip(load - green, 0.0, None))
     green = green + cert_used
     columns = {
@@ -211,7 +211,8 @@ def hourly_matching(
         "direct_green_mwh": direct_used,
         "grid_import_mwh": grid,
         "grid_green_mwh": grid_green,
-        "storage_green_mwh": store_green,
+        "storage_green_mwh": store_green_load,
+        "storage_export_mwh": exported,
         "certificate_mwh": cert_used,
         "green_mwh": green,
         "unmatched_mwh": load - green,
