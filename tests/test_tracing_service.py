@@ -219,6 +219,17 @@ def test_matching_gap_names_the_hour_and_excludes_the_enterprise(session: Sessio
     assert_allclose(rows["park"]["load_mwh"], 1488.0, rtol=1e-12)
 
 
+def test_matching_gap_report_matches_the_complete_hours(session: Session) -> None:
+    sp = month_park(session, skip=("A-EXP", 10))  # 2025-01-01 10:00 local, share 0.25 (10 mod 3)
+    out = matching(session, ADMIN, sp.park, Period(2025, 1), gap_policy="report")
+    assert out["excluded"] == [] and out["gap_hours"] == {"A": ["2025-01-01 10:00"]}
+    rows = {r["enterprise"]: r for r in out["summary"]}
+    # A over 743 hours: load 1116 - 1.5 = 1114.5 MWh; green 868 - (0.5 + 1.0 x 0.25) = 867.25
+    assert_allclose(rows["A"]["load_mwh"], 1114.5, rtol=1e-12)
+    assert_allclose(rows["A"]["green_mwh"], 867.25, rtol=1e-9)
+    assert_allclose(rows["park"]["load_mwh"], 1114.5 + 1488.0, rtol=1e-12)
+
+
 def test_scope2_hourly_hand_calculation(session: Session) -> None:
     sp = month_park(session)
     out = scope2_hourly(session, ADMIN, sp.park, Period(2025, 1))

@@ -114,15 +114,20 @@ def certify_cmd(
 @trace_app.command("match")
 def match_cmd(
     park: ParkOpt, year: YearOpt, month: MonthOpt = None, model: ModelOpt = None,
+    gap_report: Annotated[bool, typer.Option(
+        "--gap-report", help="match over complete hours and list the incomplete ones")] = False,
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Annual match and hourly (24/7) match per enterprise and for the park."""
+    policy: tracing_matching.GapPolicy = "report" if gap_report else "error"
     with park_session(park) as (s, pk):
-        out = tracing_matching.matching(s, OPERATOR, pk, Period(year, month), model)
+        out = tracing_matching.matching(s, OPERATOR, pk, Period(year, month), model, policy)
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False, default=str, indent=1))
         return
     print_rows(out["summary"], False, f"matching {out['period']}", digits=4)
+    for code, hours in out["gap_hours"].items():
+        console.print(f"left out: {code}: {len(hours)} incomplete hour(s) from {hours[0]}")
     for e in out["errors"]:
         console.print(f"[yellow]not matched:[/yellow] {e['enterprise']}: {e['message']}")
 

@@ -55,18 +55,33 @@ def _local(hour_s: int, tz: str) -> str:
 
 
 def enterprise_hours(
-    session: Session, p: Principal, park: Park, ent: Enterprise, start_s: int, end_s: int
-) -> pd.DataFrame:
+    session: Session,
+    p: Principal,
+    park: Park,
+    ent: Enterprise,
+    start_s: int,
+    end_s: int,
+    gap_policy: GapPolicy = "error",
+) -> tuple[pd.DataFrame, list[str]]:
     """Hourly MWh per electricity role of an enterprise in ``[start_s, end_s)`` (UTC hours).
+
+    With ``gap_policy="report"`` an hour in which a meter did not report all intervals is left
+    out (all roles zero: neither load nor green supply) and listed in the second value.
 
     Raises
     ------
     MissingDataError
-        A meter did not report all intervals of an hour (the first such hour is named).
+        With ``gap_policy="error"``: a meter did not report all intervals of an hour (the first
+        such hour is named).
     """
     kwh, complete, meters = role_hours(session, p, ent, ROLES, start_s, end_s)
     bad = ~complete.to_numpy()
-    if bad.any():
+    bad_hour = np.asarray(bad.any(axis=1), dtype=bool)
+    gaps = [_local(int(h), park.timezone) for h in kwh.index.to_numpy()[bad_hour]]
+    if bad.any() and gap_policy == "report":
+        kwh = kwh.copy()
+        kwh.loc[bad_hour, :] = 0.0
+    elif bad.any():
         r, c = np.argwhere(bad)[0]
         role = ROLES[c]
         raise MissingDataError(
@@ -86,7 +101,7 @@ def enterprise_hours(
             "(export or charging exceeds supply): check the meters' roles"
         )
     out["load"] = load.clip(lower=0.0)  # rounding only: below 1 kWh
-    return out
+    return out, gaps
 
 
 def _entities(session: Session, p: Principal, park: Park, code: str | None) -> list[Enterprise]:
@@ -120,10 +135,13 @@ def run_matching(
     period: Period,
     model_id: int | None = None,
     storage_efficiency: float = 0.9,
+    gap_policy: GapPolicy = "error",
 ) -> tuple[MatchingResult | None, dict[str, Any]]:
     """Match every visible enterprise hour by hour; return the engine result and a summary.
 
-    Enterprises with incomplete hours are listed under ``errors`` and left out of the park.
+    Enterprises with incomplete hours are listed under ``errors`` and left out of the park, or
+    with ``gap_policy="report"`` matched over their complete hours, the others listed under
+    ``gap_hours``.
     """
     model = get_model(session, p, park, model_id)
     p_start, p_end = period_bounds(period, park.timezone)
@@ -131,10 +149,14 @@ def run_matching(
     if end_s <= start_s:
         raise MissingDataError(f"grid model {model.id} has no hours in {period.label}")
     frames: dict[str, pd.DataFrame] = {}
-    errors, certs = [], {}
+    errors, certs, gap_hours = [], {}, {}
     for ent in _entities(session, p, park, None):
         try:
-            frames[ent.code] = enterprise_hours(session, p, park, ent, start_s, end_s)
+            frames[ent.code], gaps = enterprise_hours(
+                session, p, park, ent, start_s, end_s, gap_policy
+            )
+            if gaps:
+                gap_hours[ent.code] = gaps[:200]
         except LingtanError as exc:
             errors.append({"enterprise": ent.code, "message": exc.message})
             continue
@@ -145,6 +167,7 @@ def run_matching(
         "hours_matched": (end_s - start_s) // 3600,
         "hours_outside_grid_model": (p_end - p_start - end_s + start_s) // 3600,
         "errors": errors, "excluded": [e["enterprise"] for e in errors],
+        "gap_policy": gap_policy, "gap_hours": gap_hours,
     }  # fmt: skip
     share = _share(session, model, start_s, end_s, "green_share")
     for code in list(frames):  # an enterprise the engine refuses is listed, not fatal
@@ -187,10 +210,15 @@ def _match(
 
 
 def matching(
-    session: Session, p: Principal, park: Park, period: Period, model_id: int | None = None
+    session: Session,
+    p: Principal,
+    park: Park,
+    period: Period,
+    model_id: int | None = None,
+    gap_policy: GapPolicy = "error",
 ) -> dict[str, Any]:
     """Annual match and hourly (24/7) match per enterprise and for the park, JSON-ready."""
-    _, out = run_matching(session, p, park, period, model_id)
+    _, out = run_matching(session, p, park, period, model_id, gap_policy=gap_policy)
     return out
 
 

@@ -137,9 +137,13 @@ def matching(
     year: int,
     month: int | None = Month,
     model: int | None = ModelQ,
+    gap_policy: Literal["error", "report"] = "error",
 ) -> dict[str, Any]:
-    """Annual match, hourly (24/7) match per enterprise and for the park."""
-    return tracing_matching.matching(session, p, park, Period(year, month), model)
+    """Annual match, hourly (24/7) match per enterprise and for the park.
+
+    ``gap_policy=report`` matches an enterprise over its complete hours and lists the others.
+    """
+    return tracing_matching.matching(session, p, park, Period(year, month), model, gap_policy)
 
 
 @router.get("/scope2")
