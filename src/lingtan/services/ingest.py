@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import insert, select
@@ -38,6 +40,12 @@ from lingtan.store.readings import (
 )
 
 Progress = Callable[[str, float], None]
+
+
+def utc_offset_s(timezone: str, at_s: int) -> int:
+    """Offset of local time in ``timezone`` from UTC at an instant [s] (aligns daily meters)."""
+    offset = datetime.fromtimestamp(at_s, ZoneInfo(timezone)).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
 
 
 @dataclass
@@ -140,7 +148,7 @@ def import_frame(
     now_s = int(time.time()) if now_s is None else now_s
     meters = _writable_meters(session, p, park)
     progress("check", 0.1)
-    checked = check_rows(frame, meters, now_s, stamps)
+    checked = check_rows(frame, meters, now_s, stamps, utc_offset_s(park.timezone, now_s))
     batch = _open_batch(session, p, park, source, file_format, stamps)
     return _store(session, park, batch, meters, checked, layout, None, progress)
 
@@ -236,7 +244,11 @@ def _import_streaming(
     def produce() -> Iterator[pl.DataFrame]:
         for i, (chunk, first_row) in enumerate(chunks):
             parsed.append(read_interval_file(chunk, name, park.timezone, first_row))
-            checked.append(check_rows(parsed[-1].frame, meters, now_s, stamps))
+            checked.append(
+                check_rows(
+                    parsed[-1].frame, meters, now_s, stamps, utc_offset_s(park.timezone, now_s)
+                )
+            )
             progress("load", 0.05 + 0.8 * (i + 1) / len(chunks))
             yield checked[-1].intervals
         # while the last chunks are still loading: the roll-ups of the whole file
@@ -255,7 +267,7 @@ def _import_streaming(
         return _store(session, park, batch, meters, whole, parsed[0].layout, loaded, progress)
     # a key exists already (stored, or repeated across chunks): check the file as a whole
     frame = pl.concat([x.frame for x in parsed])
-    whole = check_rows(frame, meters, now_s, stamps)
+    whole = check_rows(frame, meters, now_s, stamps, utc_offset_s(park.timezone, now_s))
     return _store(session, park, batch, meters, whole, parsed[0].layout, None, progress)
 
 
