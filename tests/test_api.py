@@ -219,8 +219,14 @@ def test_device_key_writes_only_its_meters(api: tuple[TestClient, dict[str, Any]
     assert r.status_code == 201, r.text
     assert (r.json()["accepted"], r.json()["rejected"]) == (1, 1)
     assert r.json()["rejections"][0]["meter"] == "A-PV"
-    # A device key reads nothing.
-    assert client.get("/api/v1/parks/P1/enterprises", headers=h).json() == []
+    # A device key reads nothing, not even its own meter's values.
+    assert client.get("/api/v1/parks/P1/enterprises", headers=h).status_code == 403
+    r = client.get(
+        "/api/v1/parks/P1/meters/A-IMP/readings",
+        headers=h,
+        params={"start": "2025-01-01", "end": "2025-01-02"},
+    )
+    assert r.status_code == 403
     assert client.get("/api/v1/parks/P2", headers=h).status_code == 404
 
 
@@ -312,3 +318,61 @@ def test_verifier_reads_but_cannot_write(api: tuple[TestClient, dict[str, Any]])
         files={"file": ("d.csv", io.BytesIO(CSV), "text/csv")},
     )
     assert r.status_code == 403
+
+
+def test_oversized_body_is_refused_before_login_or_parsing(db_url: str, tmp_path: Path) -> None:
+    # limit: 3 x 0.1 MiB upload parts + 1 MiB of form = 1,363,148 bytes
+    settings = Settings(data_dir=tmp_path, database_url=db_url, max_upload_mb=0.1)
+    with TestClient(create_app(settings)) as client:
+        big = io.BytesIO(b"m,t,v\n" + b"A-IMP,2025-01-01 08:00,1\n" * 100_000)  # 2.4 MB
+        r = client.post("/api/v1/parks/P1/imports", files={"file": ("big.csv", big, "text/csv")})
+        assert r.status_code == 413
+        assert r.json()["code"] == "payload_too_large"
+        assert r.json()["details"] == {"max_bytes": 3 * int(0.1 * 1024 * 1024) + 1024 * 1024}
+        # a small request still reaches the login check
+        r = client.post(
+            "/api/v1/parks/P1/imports", files={"file": ("s.csv", io.BytesIO(b"x"), "text/csv")}
+        )
+        assert r.status_code == 401
+
+
+def test_manager_creates_users_in_own_park_only(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, _ = api
+    h = login(client, "manager")
+    r = client.post(
+        "/api/v1/users",
+        headers=h,
+        json={"username": "loose", "password": "long-enough-1", "role": "verifier"},
+    )
+    assert r.status_code == 422  # a verifier needs a park
+    r = client.post(
+        "/api/v1/users",
+        headers=h,
+        json={"username": "dev", "password": "long-enough-1", "role": "device"},
+    )
+    assert r.status_code == 422
+    assert "API keys" in r.json()["message"]
+    r = client.post(
+        "/api/v1/users",
+        headers=h,
+        json={
+            "username": "c1",
+            "password": "long-enough-1",
+            "role": "enterprise_user",
+            "park_code": "P2",
+            "enterprise_code": "C",
+        },
+    )
+    assert r.status_code == 403
+    r = client.post(
+        "/api/v1/users",
+        headers=h,
+        json={
+            "username": "a2",
+            "password": "long-enough-1",
+            "role": "enterprise_user",
+            "park_code": "P1",
+            "enterprise_code": "A",
+        },
+    )
+    assert r.status_code == 201

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from lingtan.engines.accounting import Activity, Period, compute_inventory
 from lingtan.engines.parkcheck import ParkYear, scorecard
 from lingtan.services.carbon import inventory_dict
-from lingtan.services.carbon_reports import pdf, workbook
+from lingtan.services.carbon_reports import pdf, spreadsheet_text, workbook
 
 
 def _inventory() -> dict:
@@ -60,3 +60,9 @@ def test_pdf_uses_a_chinese_font_in_chinese_only() -> None:
     assert zh.startswith(b"%PDF") and en.startswith(b"%PDF")
     assert b"STSong-Light" in zh
     assert b"STSong-Light" not in en and b"Helvetica" in en
+
+
+def test_text_that_looks_like_a_formula_stays_text() -> None:
+    assert spreadsheet_text('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert spreadsheet_text("@SUM(A1)") == "'@SUM(A1)"
+    assert spreadsheet_text("sml") == "sml" and spreadsheet_text(-3.5) == -3.5

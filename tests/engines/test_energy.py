@@ -11,6 +11,7 @@ from lingtan.engines.energy import (
     electricity_sources,
     energy_by_carrier,
 )
+from lingtan.services.energy import parse_period
 
 # 2025-01-01 00:00 Asia/Shanghai = 2024-12-31 16:00 UTC
 JAN1 = 1735660800
@@ -85,3 +86,17 @@ def test_sources_split_self_consumed_pv_from_grid() -> None:
         pytest.approx(45.0),
     )
     assert s["green_share"] == pytest.approx(5 / 45)
+
+
+def test_period_honours_offsets_and_reads_naive_times_as_local() -> None:
+    now = JAN1 + 400 * 86400
+    assert parse_period("2025-01-01", "2025-01-02", "day", now_s=now).start_s == JAN1
+    # 2025-01-01T00:00Z is 08:00 in Shanghai: 8 h after local midnight
+    assert (
+        parse_period("2025-01-01T00:00:00Z", "2025-01-02", "day", now_s=now).start_s
+        == JAN1 + 8 * 3600
+    )
+    assert (
+        parse_period("2025-01-01T00:00:00-05:00", "2025-01-02", "day", now_s=now).start_s
+        == JAN1 + 13 * 3600
+    )

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError as PydanticValidationError
 
 from lingtan import __version__
+from lingtan.api.limits import BodyLimit, request_limit
 from lingtan.api.routers import auth, energy, parks, readings
 from lingtan.api.routers import carbon as carbon_router
 from lingtan.api.routers import jobs as jobs_router
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Energy–carbon platform for zero-carbon industrial parks.",
     )
     app.state.settings = settings or get_settings()
+    app.add_middleware(BodyLimit, max_bytes=request_limit(app.state.settings))
 
     @app.exception_handler(LingtanError)
     async def lingtan_error(_: Request, exc: LingtanError) -> JSONResponse:

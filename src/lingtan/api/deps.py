@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from lingtan.config import Settings, get_settings
+from lingtan.domain import UserRole
 from lingtan.errors import AuthenticationError, NotFoundError, TenantAccessError
 from lingtan.services.accounts import principal_from_api_key, principal_of, user_from_token
 from lingtan.services.parks import get_park
@@ -66,9 +67,18 @@ def principal_dep(request: Request, session: SessionDep, settings: SettingsDep) 
 CurrentPrincipal = Annotated[Principal, Depends(principal_dep)]
 
 
-def park_dep(park_code: str, session: SessionDep, p: CurrentPrincipal) -> Park:
-    """Return the park named in the path if the caller belongs to it."""
+def park_dep(request: Request, park_code: str, session: SessionDep, p: CurrentPrincipal) -> Park:
+    """Return the park named in the path if the caller belongs to it.
+
+    A device key reaches only ``POST …/readings`` of its own park.
+    """
     park = get_park(session, park_code)
+    if p.role == UserRole.DEVICE:
+        if p.park_id != park.id:
+            raise NotFoundError(f"park {park_code!r} does not exist")
+        if request.method != "POST" or not request.url.path.endswith("/readings"):
+            raise TenantAccessError("a device key may only write readings (POST …/readings)")
+        return park
     try:
         require_park_member(p, park.id)
     except TenantAccessError as exc:  # do not reveal that another tenant's park exists

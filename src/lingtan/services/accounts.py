@@ -135,9 +135,11 @@ def create_user(session: Session, spec: NewUser, by: Principal | None = None) ->
     """
     if len(spec.password) < 8:
         raise ValidationError("password: at least 8 characters")
+    if spec.role == UserRole.DEVICE:
+        raise ValidationError("devices write with API keys (lingtan user key), not user accounts")
     park_id, enterprise_id = _resolve_scope(session, spec)
     if by is not None:
-        if spec.role == UserRole.ADMIN:
+        if spec.role == UserRole.ADMIN or not by.is_admin and park_id is None:
             require_admin(by)
         else:
             require_manager(by, park_id)

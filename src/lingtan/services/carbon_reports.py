@@ -98,13 +98,24 @@ def _indicator_rows(card: dict[str, Any], t: dict[str, str]) -> list[list[Any]]:
     return rows
 
 
+def spreadsheet_text(value: Any) -> Any:
+    """Keep text that a spreadsheet would run as a formula (=, +, -, @) as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _append(ws: Any, row: list[Any]) -> None:
+    ws.append([spreadsheet_text(v) for v in row])
+
+
 def _sheet(wb: Workbook, title: str, head: list[str], rows: list[list[Any]]) -> None:
     ws = wb.create_sheet(title[:31])
-    ws.append(head)
+    _append(ws, head)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append(r)
+        _append(ws, r)
 
 
 def workbook(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh") -> bytes:
@@ -115,11 +126,11 @@ def workbook(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str 
     assert ws is not None
     ws.title = t["title"][:31]
     for k, v in _header(inv, t):
-        ws.append([k, v])
-    ws.append([])
-    ws.append([t["item"], t["value"]])
+        _append(ws, [k, v])
+    _append(ws, [])
+    _append(ws, [t["item"], t["value"]])
     for k in TOTAL_KEYS:
-        ws.append([t[k], round(inv["totals"][k], 3)])
+        _append(ws, [t[k], round(inv["totals"][k], 3)])
     _sheet(wb, t["lines"], ["entity", t["scope"], t["category"], t["item"], t["activity"],
                             t["unit"], t["co2e"], t["formula"]], _line_rows(inv))  # fmt: skip
     _sheet(wb, t["factors"], [t["factor"], t["version"], "value", t["unit"], t["source"],

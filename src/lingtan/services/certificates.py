@@ -64,6 +64,18 @@ def _require_writer(p: Principal, park: Park, ent: Enterprise) -> None:
     )
 
 
+def _require_registrar(p: Principal, park: Park) -> None:
+    """Admin or the park's manager: who records certificates issued into the park's ledger."""
+    if p.role == UserRole.ADMIN or (
+        p.role == UserRole.PARK_MANAGER and p.park_id == park.id and p.enterprise_id is None
+    ):
+        return
+    raise TenantAccessError(
+        f"{p.username or p.role.value} may not record certificates: the park manager imports "
+        "certificates issued to the park's enterprises"
+    )
+
+
 def _refuse(refusals: Sequence[Refusal], exc: type[Exception], what: str) -> None:
     details = [{"code": r.code, "reason": r.reason} for r in refusals]
     text = "; ".join(f"{r.code}: {r.reason}" for r in refusals[:5])
@@ -79,9 +91,13 @@ def import_batch(
     certificates: Sequence[CertificateIn],
     batch: str = "",
 ) -> int:
-    """Record a batch of certificates held by enterprise ``holder``; return how many."""
+    """Record a batch of certificates held by enterprise ``holder``; return how many.
+
+    Only an admin or the park's manager records certificates (as issued by the national green
+    certificate platform); an enterprise may transfer and retire the ones it holds.
+    """
+    _require_registrar(p, park)
     ent = visible_enterprise(session, p, park, holder)
-    _require_writer(p, park, ent)
     if not certificates:
         raise ValidationError("the certificate batch is empty")
     bad: list[Refusal] = []

@@ -41,17 +41,13 @@ def parse_period(
     if bucket not in ("hour", "day", "month", "year"):
         raise ValidationError(f"bucket {bucket!r}: one of hour, day, month, year")
     zone = ZoneInfo(tz)
+
+    def instant(text: str) -> datetime:
+        moment = datetime.fromisoformat(text)  # an offset or Z is honoured; none = local time
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
     try:
-        s = (
-            datetime.fromisoformat(start).replace(tzinfo=zone)
-            if "+" not in start
-            else datetime.fromisoformat(start)
-        )
-        e = (
-            datetime.fromisoformat(end).replace(tzinfo=zone)
-            if "+" not in end
-            else datetime.fromisoformat(end)
-        )
+        s, e = instant(start), instant(end)
     except ValueError as exc:
         raise ValidationError(f"period: {exc}") from exc
     if e <= s:

@@ -7,7 +7,12 @@ helpers here, so a route cannot forget to filter.  Rules:
 - park manager: one park, read and write;
 - verifier: one park (or one enterprise), read only;
 - enterprise user: one enterprise, read, and write readings of its own meters;
-- device / integration key: write readings of its listed meters only, nothing else.
+- device / integration key: write readings of its listed meters only (``POST …/readings``),
+  read nothing.
+
+Grid-level results of the park's grid models (the traced green share at the park's node, zone
+mixes, trace jobs) are public within the park: every person of the park may read them; they
+hold no enterprise's data.
 """
 
 from __future__ import annotations
@@ -78,8 +83,8 @@ def require_park(p: Principal, park_id: int) -> None:
 
 
 def require_park_member(p: Principal, park_id: int) -> None:
-    """Raise unless the caller belongs to the park (any role scoped inside it)."""
-    if p.role == UserRole.ADMIN or p.park_id == park_id:
+    """Raise unless the caller is a person belonging to the park (a device key reads nothing)."""
+    if p.role == UserRole.ADMIN or (p.park_id == park_id and p.role != UserRole.DEVICE):
         return
     raise TenantAccessError(f"park {park_id} is not visible to {p.username or p.role.value}")
 
