@@ -18,6 +18,7 @@ from lingtan.services.ingest import import_file, import_frame
 from lingtan.services.principal import Principal
 from lingtan.store.models import (
     ImportBatch,
+    Meter,
     QuarantinedRow,
     Reading,
     ReadingHourly,
@@ -175,6 +176,116 @@ A-GAS,2025-01-01 09:15,5
     assert session.scalar(select(Reading.value).where(Reading.ts == T0 + 4500)) == pytest.approx(
         4.0
     )
+
+
+REGISTER_SERIES = csv("""
+meter,timestamp,value
+A-GAS,2025-01-01 08:00,0
+A-GAS,2025-01-01 08:15,10
+A-GAS,2025-01-01 08:30,20
+A-GAS,2025-01-01 08:45,30
+A-GAS,2025-01-01 09:00,40
+""")
+
+
+def _gas(session: Session) -> list[tuple[int, float, int]]:
+    """Stored intervals of A-GAS as (start − T0, value, quality)."""
+    rows = session.execute(
+        select(Reading.ts, Reading.value, Reading.quality)
+        .join(Meter, Meter.id == Reading.meter_id)
+        .where(Meter.code == "A-GAS")
+        .order_by(Reading.ts)
+    ).all()
+    return [(r.ts - T0, r.value, r.quality) for r in rows]
+
+
+def _gas_hour(session: Session) -> float | None:
+    return session.scalar(
+        select(ReadingHourly.value)
+        .join(Meter, Meter.id == ReadingHourly.meter_id)
+        .where(Meter.code == "A-GAS", ReadingHourly.hour == T0)
+    )
+
+
+def test_corrected_register_reading_recomputes_both_neighbour_intervals(session: Session) -> None:
+    sp = small_park(session)
+    _imp(session, sp.park, REGISTER_SERIES)
+    assert _gas(session) == [(0, 10.0, 0), (900, 10.0, 0), (1800, 10.0, 0), (2700, 10.0, 0)]
+    s = _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS,2025-01-01 08:15,15"))
+    # 08:15 now reads 15: [08:00,08:15) = 15 − 0 = 15; [08:15,08:30) = 20 − 15 = 5; the rest
+    # unchanged.  Total 15 + 5 + 10 + 10 = 40 = register 40 at 09:00 − 0 at 08:00.
+    assert _gas(session) == [(0, 15.0, 0), (900, 5.0, 0), (1800, 10.0, 0), (2700, 10.0, 0)]
+    assert (s.accepted, s.unchanged, s.revised) == (0, 0, 2)
+    assert _gas_hour(session) == pytest.approx(40.0)
+    revisions = session.execute(
+        select(ReadingRevision.ts, ReadingRevision.old_value, ReadingRevision.new_value)
+        .where(ReadingRevision.batch_id == s.batch_id)
+        .order_by(ReadingRevision.ts)
+    ).all()
+    assert [(r.ts - T0, r.old_value, r.new_value) for r in revisions] == [
+        (0, 10.0, 15.0),
+        (900, 10.0, 5.0),
+    ]
+
+
+def test_unchanged_register_resend_changes_nothing(session: Session) -> None:
+    sp = small_park(session)
+    _imp(session, sp.park, REGISTER_SERIES)
+    s = _imp(session, sp.park, REGISTER_SERIES)
+    # 5 readings close 4 intervals, each recomputed as the same 10 m3.
+    assert (s.accepted, s.unchanged, s.revised, s.flagged) == (0, 4, 0, 0)
+    assert _gas(session) == [(0, 10.0, 0), (900, 10.0, 0), (1800, 10.0, 0), (2700, 10.0, 0)]
+    assert session.scalar(select(func.count()).select_from(ReadingRevision)) == 0
+    assert _gas_hour(session) == pytest.approx(40.0)
+
+
+def test_sparse_register_resend_keeps_measured_intervals(session: Session) -> None:
+    sp = small_park(session)
+    _imp(session, sp.park, REGISTER_SERIES)
+    s = _imp(
+        session,
+        sp.park,
+        csv("meter,timestamp,value\nA-GAS,2025-01-01 08:00,0\nA-GAS,2025-01-01 09:00,40"),
+    )
+    # The stored 08:15/08:30/08:45 readings lie between the two: no gap, nothing to spread.
+    # Only the intervals next to a sent reading are recomputed: [08:00,08:15) = 10 − 0 and
+    # [08:45,09:00) = 40 − 30, both unchanged.
+    assert (s.accepted, s.unchanged, s.revised) == (0, 2, 0)
+    assert _gas(session) == [(0, 10.0, 0), (900, 10.0, 0), (1800, 10.0, 0), (2700, 10.0, 0)]
+    assert session.scalar(select(func.count()).select_from(ReadingRevision)) == 0
+    assert _gas_hour(session) == pytest.approx(40.0)
+
+
+def test_late_register_reading_splits_a_spread_gap(session: Session) -> None:
+    sp = small_park(session)
+    _imp(
+        session,
+        sp.park,
+        csv("meter,timestamp,value\nA-GAS,2025-01-01 08:00,0\nA-GAS,2025-01-01 08:45,30"),
+    )
+    # 30 over three intervals: 10 each, quality 2.
+    assert _gas(session) == [(0, 10.0, 2), (900, 10.0, 2), (1800, 10.0, 2)]
+    s = _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS,2025-01-01 08:15,5"))
+    # [08:00,08:15) = 5 − 0 = 5 measured; 08:15 → 08:45: 30 − 5 = 25 over two intervals = 12.5
+    # each, quality 2.  Hour total 5 + 12.5 + 12.5 = 30, as before.
+    assert _gas(session) == [(0, 5.0, 0), (900, 12.5, 2), (1800, 12.5, 2)]
+    assert (s.accepted, s.unchanged, s.revised) == (0, 0, 3)
+    assert _gas_hour(session) == pytest.approx(30.0)
+
+
+def test_register_reading_before_stored_ones_joins_the_next(session: Session) -> None:
+    sp = small_park(session)
+    _imp(
+        session,
+        sp.park,
+        csv("meter,timestamp,value\nA-GAS,2025-01-01 08:30,20\nA-GAS,2025-01-01 08:45,30"),
+    )
+    assert _gas(session) == [(1800, 10.0, 0)]
+    _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS,2025-01-01 08:00,0"))
+    # The new first reading closes nothing itself; with the stored 08:30 = 20 it spreads 20 − 0
+    # over [08:00,08:15) and [08:15,08:30): 10 each, quality 2.
+    assert _gas(session) == [(0, 10.0, 2), (900, 10.0, 2), (1800, 10.0, 0)]
+    assert _gas_hour(session) == pytest.approx(30.0)
 
 
 def test_end_stamped_source_is_stored_as_interval_start(session: Session) -> None:

@@ -248,37 +248,63 @@ def registers_to_intervals(
     a known register maximum it is a rollover, ``max - prev + cur`` (quality 4); otherwise a meter
     replacement whose new register started at zero, ``cur`` (quality 3).
 
+    Stored and new readings are merged (a new reading replaces a stored one at the same instant)
+    and the intervals between every pair of consecutive readings with at least one new end are
+    computed: a corrected reading re-derives the intervals on both sides, and a reading that lands
+    in a gap splits the spread.  Pairs of stored readings that stay consecutive are not returned:
+    their intervals are stored already and unchanged.
+
     Parameters
     ----------
     registers : polars.DataFrame
-        New readings: meter_id, ts [epoch s], value [meter unit].
+        New readings: meter_id, ts [epoch s], value [meter unit], row.
     prior : polars.DataFrame
-        For each meter, the stored reading just before the earliest new one (meter_id, ts, value).
+        Stored readings (meter_id, ts, value): per meter, at least those from the last one before
+        the earliest new reading to the first one after the latest (see
+        :func:`lingtan.store.readings.prior_registers`).
     meters : polars.DataFrame
         meter_id, interval_s, register_max (null when unknown).
 
     Returns
     -------
     polars.DataFrame
-        meter_id, ts (interval start), value, quality, row (the file row of the closing reading).
+        meter_id, ts (interval start), value, quality, row (the file row of the closing reading;
+        null when that reading is a stored one).
     """
     allr = (
         pl.concat(
             [
-                prior.select("meter_id", "ts", "value").with_columns(row=pl.lit(None, pl.Int64)),
-                registers.select("meter_id", "ts", "value", pl.col("row").cast(pl.Int64)),
+                prior.select(
+                    pl.col("meter_id").cast(pl.Int64),
+                    pl.col("ts").cast(pl.Int64),
+                    pl.col("value").cast(pl.Float64),
+                    row=pl.lit(None, pl.Int64),
+                    new=pl.lit(False),
+                ),
+                registers.select(
+                    pl.col("meter_id").cast(pl.Int64),
+                    pl.col("ts").cast(pl.Int64),
+                    pl.col("value").cast(pl.Float64),
+                    pl.col("row").cast(pl.Int64),
+                    new=pl.lit(True),
+                ),
             ]
         )
+        # new readings come last: they win over stored ones at the same instant
         .unique(subset=["meter_id", "ts"], keep="last")
         .sort("meter_id", "ts")
     )
     steps = (
-        allr.join(meters.select("meter_id", "interval_s", "register_max"), on="meter_id")
+        allr.join(
+            meters.select(pl.col("meter_id").cast(pl.Int64), "interval_s", "register_max"),
+            on="meter_id",
+        )
         .with_columns(
             prev_ts=pl.col("ts").shift(1).over("meter_id"),
             prev_value=pl.col("value").shift(1).over("meter_id"),
+            prev_new=pl.col("new").shift(1).over("meter_id"),
         )
-        .filter(pl.col("prev_ts").is_not_null() & pl.col("row").is_not_null())
+        .filter(pl.col("prev_ts").is_not_null() & (pl.col("new") | pl.col("prev_new")))
     )
     diff = pl.col("value") - pl.col("prev_value")
     steps = steps.with_columns(

@@ -362,19 +362,43 @@ def merge_registers(conn: Connection, frame: pl.DataFrame, batch_id: int) -> Non
 
 
 def prior_registers(conn: Connection, registers: pl.DataFrame) -> pl.DataFrame:
-    """Return, per meter, the stored register reading just before the batch's first one."""
-    firsts = registers.group_by("meter_id").agg(pl.col("ts").min())
-    rows = []
-    for meter_id, first_ts in firsts.iter_rows():
-        hit = conn.execute(
-            text(
-                "SELECT meter_id, ts, value FROM register_reading WHERE meter_id = :m AND ts < :t "
-                "ORDER BY ts DESC LIMIT 1"
-            ),
-            {"m": meter_id, "t": first_ts},
-        ).first()
-        if hit is not None:
-            rows.append(tuple(hit))
-    return pl.DataFrame(
-        rows, schema={"meter_id": pl.Int64, "ts": pl.Int64, "value": pl.Float64}, orient="row"
+    """Return the stored register readings around and inside each meter's span in ``registers``.
+
+    For every meter of the batch: the stored readings from the last one before the batch's first
+    reading to the first one after its last reading, both included (each end only if it exists).
+    Together with the new readings these are all the neighbours
+    :func:`~lingtan.ingest.validate.registers_to_intervals` needs.  One range query per meter over
+    the primary key (meter_id, ts).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        Connection inside the caller's transaction (before the new readings are merged).
+    registers : polars.DataFrame
+        New readings: meter_id, ts [epoch s].
+
+    Returns
+    -------
+    polars.DataFrame
+        meter_id, ts, value of the stored readings, sorted by meter and time.
+    """
+    spans = registers.group_by("meter_id").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max())
+    query = text(
+        "SELECT ts, value FROM register_reading WHERE meter_id = :m "
+        "AND ts >= COALESCE((SELECT max(ts) FROM register_reading WHERE meter_id = :m AND ts < :lo), :lo) "
+        "AND ts <= COALESCE((SELECT min(ts) FROM register_reading WHERE meter_id = :m AND ts > :hi), :hi) "
+        "ORDER BY ts"
     )
+    schema = {"meter_id": pl.Int64, "ts": pl.Int64, "value": pl.Float64}
+    frames = [pl.DataFrame(schema=schema)]
+    for meter_id, lo, hi in spans.sort("meter_id").iter_rows():
+        rows = conn.execute(query, {"m": meter_id, "lo": lo, "hi": hi}).all()
+        if rows:
+            ts, value = zip(*rows, strict=True)
+            frames.append(
+                pl.DataFrame(
+                    {"meter_id": [meter_id] * len(ts), "ts": list(ts), "value": list(value)},
+                    schema=schema,
+                )
+            )
+    return pl.concat(frames)
