@@ -19,43 +19,24 @@ so hour h of January has green share 0.75, 0.25, 1.0 for h mod 3 = 0, 1, 2: on 2
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from factories import PASSWORD, add_users
 from lingtan.api.app import create_app
 from lingtan.config import Settings
 from lingtan.store.session import get_sessionmaker, migrate
+from live import chromium, serve
 from test_tracing_service import month_park
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 NET = "#chart-grid-network"
 HEAT = "#chart-grid-heatmap"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -69,34 +50,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     s.commit()
     s.close()
     app = create_app(Settings(data_dir=data_dir, database_url=url))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(400):  # wait until the server answers (at most ~20 s)
-        try:
-            if httpx.get(f"{base}/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    else:
-        server.should_exit = True
-        pytest.fail("uvicorn did not start")
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

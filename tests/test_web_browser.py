@@ -8,38 +8,18 @@ rejected row 9 of a-jan.csv: "non-numeric value 'abc'"; 2025-01-01: A 20 + B 30 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from factories import PASSWORD
 from lingtan.api.app import create_app
 from lingtan.config import Settings
+from live import chromium, serve
 from test_web_pages import Seeded, seed_park
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -50,34 +30,14 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
 @pytest.fixture(scope="module")
 def base_url(seeded: Seeded) -> Iterator[str]:
     app = create_app(Settings(data_dir=seeded.data_dir, database_url=seeded.url))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(400):  # wait until the server answers (at most ~20 s)
-        try:
-            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    else:
-        server.should_exit = True
-        pytest.fail("uvicorn did not start")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
