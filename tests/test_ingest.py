@@ -452,3 +452,26 @@ def test_split_csv_keeps_every_line_once_with_its_row_number() -> None:
     assert seen == lines
     assert split_csv(data, 10) is None  # small files are read whole
     assert split_csv(b'meter,timestamp,value\n"M,1",x,1\n' * 5, 1) is None  # quotes: not split
+
+
+def test_a_spread_interval_that_becomes_measured_loses_its_flag(session: Session) -> None:
+    sp = small_park(session)
+    # 08:00=0 and 08:45=30: 30 m3 spread over three intervals, 10 each (quality 2)
+    _imp(
+        session,
+        sp.park,
+        csv("meter,timestamp,value\nA-GAS,2025-01-01 08:00,0\nA-GAS,2025-01-01 08:45,30"),
+    )
+    # 08:15=10 arrives: [08:00,08:15) is measured, 10 (quality 0); 20 spread over the next two
+    s = _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS,2025-01-01 08:15,10"))
+    rows = session.execute(
+        select(Reading.ts, Reading.value, Reading.quality)
+        .where(Reading.meter_id == 5)
+        .order_by(Reading.ts)
+    ).all()
+    assert [(r.ts - T0, r.value, r.quality) for r in rows] == [
+        (0, 10.0, 0),
+        (900, 10.0, 2),
+        (1800, 10.0, 2),
+    ]
+    assert (s.accepted, s.unchanged, s.revised) == (0, 3, 0)

@@ -38,9 +38,12 @@ PG_TYPES = {
 }
 PG_TYPES["stage_reading"] = PG_TYPES["reading"]
 PG_TYPES["stage_hour"] = PG_TYPES["reading_hourly"]
+# A row is rewritten when its value or its quality flag changes (a spread interval that becomes
+# measured); only a value change is a revision (the trigger's condition).
 UPSERT_TAIL = (
     "ON CONFLICT (meter_id, ts) DO UPDATE SET value = excluded.value, "
-    "quality = excluded.quality, batch_id = excluded.batch_id WHERE reading.value <> excluded.value"
+    "quality = excluded.quality, batch_id = excluded.batch_id "
+    "WHERE reading.value <> excluded.value OR reading.quality <> excluded.quality"
 )
 
 
@@ -213,7 +216,18 @@ def _revisions_of(conn: Connection, batch_id: int) -> int:
     )
 
 
+def _stored_in_ranges(conn: Connection, ranges: pl.DataFrame) -> int:
+    """Count the readings stored within each meter's [lo, hi] (a range count on the key)."""
+    probe = text("SELECT count(*) FROM reading WHERE meter_id = :m AND ts BETWEEN :lo AND :hi")
+    return sum(
+        int(conn.execute(probe, {"m": m, "lo": lo, "hi": hi}).scalar_one())
+        for m, lo, hi in ranges.iter_rows()
+    )
+
+
 def _upsert(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
+    ranges = _ranges(frame, "ts")
+    before = _stored_in_ranges(conn, ranges)
     if conn.dialect.name == "postgresql":
         _temp_table(
             conn,
@@ -222,11 +236,11 @@ def _upsert(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts
             "quality SMALLINT NOT NULL, batch_id INTEGER",
         )
         copy_rows(conn, "stage_reading", frame, READING_COLUMNS)
-        written = conn.execute(
+        conn.execute(
             text(
                 f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) SELECT * FROM stage_reading WHERE true {UPSERT_TAIL}"
             )
-        ).rowcount
+        )
         conn.execute(text("DROP TABLE stage_reading"))
     else:
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -234,10 +248,10 @@ def _upsert(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts
             f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}",
             frame.select(READING_COLUMNS).iter_rows(),
         )
-        written = cur.rowcount
         cur.close()
+    inserted = _stored_in_ranges(conn, ranges) - before
     revised = _revisions_of(conn, batch_id)
-    return MergeCounts(written - revised, frame.height - written, revised)
+    return MergeCounts(inserted, frame.height - inserted - revised, revised)
 
 
 def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
