@@ -40,7 +40,7 @@ from lingtan.services.parks import ParkSpec, create_park
 from lingtan.services.principal import Principal
 from lingtan.store.models import Park
 from lingtan.store.session import migrate, session_scope
-from lingtan.web.views import fmt_local, fmt_num, fmt_pct
+from lingtan.web.views import fmt_local, fmt_num, fmt_pct, scaled
 
 ZH_B_NAME, EN_B_NAME = "乙公司", "B Co."
 
@@ -345,3 +345,12 @@ def test_admin_and_verifier_start_at_the_park_overview(client: TestClient, user:
     assert home.headers["location"] == "/parks/P1"  # admin: first park by code (P1 < P2)
     page = ids(client.get("/parks/P1").text)
     assert value(page, "day-electricity-quantity") == pytest.approx(150.0)  # 44 + 6 + 100
+
+
+def test_large_electricity_figures_are_shown_in_mwh_and_gwh() -> None:
+    # 9,733,597 kWh = 9,733.597 MWh; 301,202,500 kWh = 301.2025 GWh; small and other units unchanged
+    assert scaled(9_733_597.0, "kWh") == (pytest.approx(9_733.597), "MWh")
+    assert scaled(301_202_500.0, "kWh") == (pytest.approx(301.2025), "GWh")
+    assert scaled(150.0, "kWh") == (150.0, "kWh")
+    assert scaled(2_328_564.0, "m3") == (2_328_564.0, "m3")
+    assert scaled(None, "kWh") == (None, "kWh")

@@ -115,24 +115,41 @@ def period(park: Park, start: date, end: date, bucket: str) -> esvc.Period:
     return esvc.parse_period(start.isoformat(), end.isoformat(), bucket, park.timezone)
 
 
+# Larger units for large electricity figures: (threshold in kWh, unit, kWh per unit).
+ELECTRICITY_SCALE = ((1e7, "GWh", 1e6), (1e4, "MWh", 1e3))
+
+
+def scaled(quantity: float | None, unit: str) -> tuple[float | None, str]:
+    """Express a large kWh figure in MWh or GWh (10,000 kWh and more); other units unchanged."""
+    if unit != "kWh" or quantity is None or math.isnan(quantity):
+        return quantity, unit
+    for threshold, name, per in ELECTRICITY_SCALE:
+        if abs(quantity) >= threshold:
+            return quantity / per, name
+    return quantity, unit
+
+
 def energy_cards(
     session: Session, p: Principal, park: Park, per: esvc.Period, enterprise_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Return per carrier: quantity [report unit], tce [t] and completeness over one bucket."""
     totals = esvc.park_totals(esvc.energy_report(session, p, park, per, enterprise_id))
-    return [
-        {
-            "carrier": r["carrier"],
-            "unit": r["unit"],
-            "quantity": r["quantity"],
-            "quantity_text": fmt_num(r["quantity"]),
-            "tce": r["tce"],
-            "tce_text": fmt_num(r["tce"]),
-            "completeness": r["completeness"],
-            "completeness_text": fmt_pct(r["completeness"]),
-        }
-        for r in totals.iter_rows(named=True)
-    ]
+    cards = []
+    for r in totals.iter_rows(named=True):
+        shown, unit = scaled(r["quantity"], r["unit"])
+        cards.append(
+            {
+                "carrier": r["carrier"],
+                "unit": unit,
+                "quantity": r["quantity"],
+                "quantity_text": fmt_num(shown),
+                "tce": r["tce"],
+                "tce_text": fmt_num(r["tce"]),
+                "completeness": r["completeness"],
+                "completeness_text": fmt_pct(r["completeness"]),
+            }
+        )
+    return cards
 
 
 def load_series(
