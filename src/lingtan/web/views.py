@@ -203,19 +203,22 @@ def monthly_rows(
     per = period(park, date(year, 1, 1), date(year + 1, 1, 1), "month")
     report = esvc.energy_report(session, p, park, per, enterprise_id)
     report = report.sort("bucket", "carrier")
-    return [
-        {
-            "month": r["bucket"].strftime("%Y-%m"),
-            "carrier": r["carrier"],
-            "unit": r["unit"],
-            "quantity": r["quantity"],
-            "quantity_text": fmt_num(r["quantity"]),
-            "tce": r["tce"],
-            "tce_text": fmt_num(r["tce"]),
-            "completeness_text": fmt_pct(r["completeness"]),
-        }
-        for r in report.iter_rows(named=True)
-    ]
+    rows = []
+    for r in report.iter_rows(named=True):
+        shown, unit = scaled(r["quantity"], r["unit"])
+        rows.append(
+            {
+                "month": r["bucket"].strftime("%Y-%m"),
+                "carrier": r["carrier"],
+                "unit": unit,
+                "quantity": r["quantity"],
+                "quantity_text": fmt_num(shown),
+                "tce": r["tce"],
+                "tce_text": fmt_num(r["tce"]),
+                "completeness_text": fmt_pct(r["completeness"]),
+            }
+        )
+    return rows
 
 
 def monthly_tce_series(
