@@ -6,12 +6,14 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandapower as pp
 import pytest
 from typer.testing import CliRunner
 
 from factories import USCC_A
 from lingtan.cli import app
 from lingtan.config import get_settings
+from test_tracing_service import PARK_BUS, tiny_grid
 
 runner = CliRunner()
 
@@ -93,3 +95,22 @@ def test_first_admin_is_created_by_user_add(data_dir: Path) -> None:
     ok("user", "add", "root", "--role", "admin", input="long-enough-1\nlong-enough-1\n")
     listed = json.loads(ok("user", "list", "--json"))
     assert [(u["username"], u["role"]) for u in listed] == [("root", "admin")]
+
+
+def test_trace_load_reads_a_network_file_and_traces_it(data_dir: Path) -> None:
+    ok("init")
+    ok("park", "add", "P1", "测试园区", "--province", "CN-YN", "--grid-bus", PARK_BUS)
+    grid = tiny_grid(3)
+    pp.to_json(grid.net, str(data_dir / "net.json"))
+    for name, frame in (("s", grid.source_mw), ("l", grid.load_mw)):
+        frame.rename_axis("ts").reset_index().to_parquet(data_dir / f"{name}.parquet")
+    out = ok(
+        "trace", "load", "--park", "P1", "--network", str(data_dir / "net.json"),
+        "--sources", str(data_dir / "s.parquet"), "--loads", str(data_dir / "l.parquet"),
+    )  # fmt: skip
+    assert "grid model 1 stored" in out
+    ok("trace", "run", "--park", "P1", "--model", "1")
+    models = json.loads(ok("trace", "show", "--park", "P1", "--json"))
+    # the park bus takes hydro 30 + coal 10, coal 30 + hydro 10, hydro 40: green 0.75, 0.25, 1.0
+    assert models[0]["traced"] is True
+    assert models[0]["mean_green_share"] == pytest.approx((0.75 + 0.25 + 1.0) / 3)

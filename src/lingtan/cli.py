@@ -270,17 +270,21 @@ def park_add(
     province: str = typer.Option(..., help="e.g. CN-YN"),
     latitude: float | None = None,
     longitude: float | None = None,
+    grid_bus: str | None = typer.Option(None, help="name of the grid bus the park connects to"),
 ) -> None:
     """Create a park."""
     try:
         migrate(database_url())
         with session_scope(database_url()) as s:
-            parks.create_park(
-                s,
-                parks.ParkSpec(
-                    code=code, name=name, province=province, latitude=latitude, longitude=longitude
-                ),
+            spec = parks.ParkSpec(
+                code=code,
+                name=name,
+                province=province,
+                latitude=latitude,
+                longitude=longitude,
+                grid_bus=grid_bus,
             )
+            parks.create_park(s, spec)
     except LingtanError as exc:
         fail(exc)
     console.print(f"park {code} created")

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import pandapower as pp
 import pandas as pd
 import typer
 
@@ -26,7 +25,14 @@ from lingtan.cli_common import (
 )
 from lingtan.engines.accounting import Period
 from lingtan.errors import ValidationError
-from lingtan.services import jobs, tracing, tracing_certify, tracing_demo, tracing_matching
+from lingtan.services import (
+    jobs,
+    tracing,
+    tracing_certify,
+    tracing_demo,
+    tracing_matching,
+    tracing_upload,
+)
 from lingtan.store.session import migrate
 
 trace_app = typer.Typer(
@@ -42,7 +48,8 @@ def _read_grid(network: Path, sources: Path, loads: Path, zones: Path | None) ->
         if "ts" in f.columns:
             f.set_index(pd.DatetimeIndex(f.pop("ts"), tz="UTC"), inplace=True)
     zone_map = json.loads(zones.read_text()) if zones else {}
-    net = pp.from_json(str(network))
+    # the same restricted reader as API uploads: pandapower.from_json can import modules
+    net = tracing_upload.read_network(network.read_bytes())
     return tracing.GridData(net, frames[0], frames[1], {int(k): v for k, v in zone_map.items()})
 
 
