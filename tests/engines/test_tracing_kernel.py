@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 import warnings
 
 import numpy as np
-import pandapower as pp
 import pandapower.networks as pn
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+from test_tracing_year import assert_hours_match_pandapower
 
-from lingtan.engines.tracing import kernel, source_table, trace_pandapower, trace_year
+from lingtan.engines.tracing import kernel, source_table, trace_year
 from lingtan.engines.tracing.sharing import solve_sharing_batched
 
 warnings.filterwarnings("ignore", message=".*numba.*")
@@ -114,20 +113,4 @@ def test_kernel_year_matches_numpy_path_and_pandapower(case, shift, monkeypatch)
         assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-9, atol=1e-9)
     num = fast.zones.select_dtypes("number")
     assert_allclose(num, slow.zones[num.columns], rtol=1e-9, atol=1e-9)
-    for hour in (0, 11, 23):  # independent: pandapower rundcpp + snapshot LU of that hour
-        one = copy.deepcopy(net)
-        for label, p in src.iloc[hour].items():
-            et, idx = label.split(":")
-            if et != "ext_grid":
-                getattr(one, et).at[int(idx), "p_mw"] = p
-        for label, p in load.iloc[hour].items():
-            one.load.at[int(label.split(":")[1]), "p_mw"] = p
-        pp.rundcpp(one)
-        snap = trace_pandapower(one)
-        assert_allclose(
-            fast.carbon_intensity_kg_per_mwh.iloc[hour],
-            snap["carbon_intensity_kg_per_mwh"],
-            rtol=1e-7,
-            atol=1e-7,
-        )
-        assert_allclose(fast.green_share.iloc[hour], snap["green_share"], rtol=1e-7, atol=1e-9)
+    assert_hours_match_pandapower(net, src, load, fast, (0, 11, 23))
