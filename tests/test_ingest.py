@@ -23,6 +23,7 @@ from lingtan.store.models import (
     Reading,
     ReadingHourly,
     ReadingRevision,
+    RegisterReading,
 )
 from lingtan.store.readings import READING_COLUMNS, load_new
 
@@ -171,6 +172,13 @@ A-GAS,2025-01-01 09:15,5
         (3600, 5.0, 3),
     ]
     assert s.flagged == 1
+    # The same file again: nothing new, and the replacement is not flagged a second time.
+    again = _imp(
+        session,
+        sp.park,
+        csv("meter,timestamp,value\nA-GAS,2025-01-01 09:00,145\nA-GAS,2025-01-01 09:15,5"),
+    )
+    assert (again.accepted, again.revised, again.flagged) == (0, 0, 0)
     # A later file continues from the stored register: 5 -> 9 is 4 m3.
     _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS,2025-01-01 09:30,9"))
     assert session.scalar(select(Reading.value).where(Reading.ts == T0 + 4500)) == pytest.approx(
@@ -230,10 +238,13 @@ def test_corrected_register_reading_recomputes_both_neighbour_intervals(session:
 
 def test_unchanged_register_resend_changes_nothing(session: Session) -> None:
     sp = small_park(session)
-    _imp(session, sp.park, REGISTER_SERIES)
+    before = _imp(session, sp.park, REGISTER_SERIES)
     s = _imp(session, sp.park, REGISTER_SERIES)
     # 5 readings close 4 intervals, each recomputed as the same 10 m3.
     assert (s.accepted, s.unchanged, s.revised, s.flagged) == (0, 4, 0, 0)
+    # the register readings still name the batch that first brought them
+    first = session.scalars(select(RegisterReading.batch_id).distinct()).all()
+    assert first == [before.batch_id]
     assert _gas(session) == [(0, 10.0, 0), (900, 10.0, 0), (1800, 10.0, 0), (2700, 10.0, 0)]
     assert session.scalar(select(func.count()).select_from(ReadingRevision)) == 0
     assert _gas_hour(session) == pytest.approx(40.0)
@@ -451,6 +462,11 @@ def test_split_csv_keeps_every_line_once_with_its_row_number() -> None:
         seen += body
     assert seen == lines
     assert split_csv(data, 10) is None  # small files are read whole
+    # a smaller first chunk (the loader starts sooner), the same lines in the same order
+    first, *rest = split_csv(data, 5, first_rows=2) or []
+    assert first[0].decode().splitlines()[1:] == lines[:2] and first[1] == 2
+    assert [line for c, _ in rest for line in c.decode().splitlines()[1:]] == lines[2:]
+    assert rest[0][1] == 4
     assert split_csv(b'meter,timestamp,value\n"M,1",x,1\n' * 5, 1) is None  # quotes: not split
 
 

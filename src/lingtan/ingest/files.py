@@ -207,12 +207,16 @@ def _to_long(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, str]:
     return long.filter(pl.col("value").is_not_null() & (pl.col("value") != "")), "wide"
 
 
-def split_csv(data: bytes, rows_per_chunk: int) -> list[tuple[bytes, int]] | None:
+def split_csv(
+    data: bytes, rows_per_chunk: int, first_rows: int | None = None
+) -> list[tuple[bytes, int]] | None:
     """Split a CSV file into chunks of whole lines, each with the header line prepended.
 
     Chunks hold about ``rows_per_chunk`` lines (cut at the line break after an even share of
-    the bytes).  Returns (chunk, file row number of its first data row) pairs, or None when
-    the file cannot be split safely by lines (quoted fields may hold line breaks) or is small.
+    the bytes); the first holds about ``first_rows`` (default: as many), so that a consumer
+    of the chunks can start sooner.  Returns (chunk, file row number of its first data row)
+    pairs, or None when the file cannot be split safely by lines (quoted fields may hold line
+    breaks) or is small.
     """
     if b'"' in data:
         return None
@@ -224,9 +228,12 @@ def split_csv(data: bytes, rows_per_chunk: int) -> list[tuple[bytes, int]] | Non
     if lines <= rows_per_chunk:
         return None
     share = (len(body) - header_end) / -(-lines // rows_per_chunk)
+    first = (
+        share if first_rows is None else share * min(first_rows, rows_per_chunk) / rows_per_chunk
+    )
     chunks, start, row = [], header_end, 2
     while start < len(body):
-        cut = body.find(b"\n", int(start + share))
+        cut = body.find(b"\n", int(start + (first if not chunks else share)))
         end = len(body) if cut < 0 else cut + 1
         chunks.append((body[:header_end] + body[start:end], row))
         row += body.count(b"\n", start, end)

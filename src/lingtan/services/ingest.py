@@ -36,6 +36,7 @@ from lingtan.store.readings import (
     load_new_stream,
     merge_readings,
     merge_registers,
+    newly_stored,
     prior_registers,
 )
 
@@ -180,7 +181,8 @@ def _store(
     if checked.registers.height:
         prior = prior_registers(conn, checked.registers)
         from_registers = registers_to_intervals(checked.registers, prior, meters)
-        flagged = from_registers.filter(pl.col("quality") >= 3).height
+        # intervals recomputed as they were stored (a re-sent file) are not flagged again
+        flagged = newly_stored(conn, from_registers.filter(pl.col("quality") >= 3))
         merge_registers(conn, checked.registers, batch.id)
         intervals = pl.concat([intervals, from_registers])
     progress("merge", 0.3)
@@ -222,6 +224,7 @@ def _store(
 # Files with more data rows than this are parsed in chunks while earlier chunks load
 # (PostgreSQL, CSV): parsing on the client and loading on the server then overlap.
 STREAM_ROWS = 200_000
+STREAM_FIRST_ROWS = 40_000  # a small first chunk: the server starts loading sooner
 
 
 def _import_streaming(
@@ -287,7 +290,7 @@ def import_file(
             f"{name}: {len(data)} bytes exceeds the upload limit of {max_bytes} bytes"
         )
     if session.get_bind().dialect.name == "postgresql" and detect_format(name) == "csv":
-        chunks = split_csv(data, STREAM_ROWS)
+        chunks = split_csv(data, STREAM_ROWS, STREAM_FIRST_ROWS)
         if chunks is not None:
             _authorise(p, park)
             return _import_streaming(session, p, park, chunks, name, stamps, progress)

@@ -360,19 +360,38 @@ def refresh_hourly(conn: Connection, frame: pl.DataFrame) -> None:
 
 
 def merge_registers(conn: Connection, frame: pl.DataFrame, batch_id: int) -> None:
-    """Upsert cumulative register readings (meter_id, ts, value) into ``register_reading``."""
+    """Upsert cumulative register readings (meter_id, ts, value) into ``register_reading``.
+
+    A re-sent reading with the same value keeps the batch that first brought it.
+    """
     if frame.height == 0:
         return
     conn.execute(
         text(
             "INSERT INTO register_reading (meter_id, ts, value, batch_id) VALUES (:m, :t, :v, :b) "
-            "ON CONFLICT (meter_id, ts) DO UPDATE SET value = excluded.value, batch_id = excluded.batch_id"
+            "ON CONFLICT (meter_id, ts) DO UPDATE SET value = excluded.value, batch_id = excluded.batch_id "
+            "WHERE register_reading.value <> excluded.value"
         ),
         [
             {"m": m, "t": t, "v": v, "b": batch_id}
             for m, t, v in frame.select("meter_id", "ts", "value").iter_rows()
         ],
     )
+
+
+def newly_stored(conn: Connection, frame: pl.DataFrame) -> int:
+    """Count the rows of ``frame`` that ``reading`` does not hold as they are.
+
+    ``frame`` has meter_id, ts, value, quality; a row counts when its key is new or its value or
+    quality differs.  One key lookup per row: for the few rows a caller singles out (intervals
+    flagged as rollover or meter replacement).
+    """
+    probe = text("SELECT value, quality FROM reading WHERE meter_id = :m AND ts = :t")
+    held = 0
+    for m, t, value, quality in frame.select("meter_id", "ts", "value", "quality").iter_rows():
+        row = conn.execute(probe, {"m": m, "t": t}).first()
+        held += row is not None and (row.value, row.quality) == (value, quality)
+    return frame.height - held
 
 
 def prior_registers(conn: Connection, registers: pl.DataFrame) -> pl.DataFrame:
