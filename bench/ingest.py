@@ -8,6 +8,9 @@ Baselines, measured in the same run on the same rows, each into a bare table (no
   ``executemany`` into (meter, ts, value);
 - "ids": the same rows pre-converted to integers in memory (meter_id, ts epoch, value) — the
   tightest possible load, with nothing left to parse.
+A fourth load, "keyed ids", puts the ids rows into a table with Lingtan's primary key (meter,
+interval start): not a baseline of the goal, but the floor of any store that keeps one value per
+meter and interval, which shows how much of the gap is the key and how much is Lingtan.
 The file uses the layout most meter exports have: naive local time (Asia/Shanghai).
 
 Each round runs on a fresh database; on PostgreSQL every timed load starts after a
@@ -52,6 +55,10 @@ from lingtan.store.session import get_engine, get_sessionmaker, migrate
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 T0 = 1704067200  # 2024-01-01 00:00 UTC
 OPERATOR = Principal(role=UserRole.ADMIN, username="bench")
+# The "keyed ids" reference: the ids load into a table with Lingtan's key (meter, interval start),
+# the floor any ledger that refuses duplicate intervals pays; not the goal's baseline.
+KEY = ", PRIMARY KEY (meter_id, ts)"
+Round = tuple[float, float, float, float]  # lingtan, file, ids, keyed ids [s]
 
 
 def make_rows(n: int) -> tuple[pl.DataFrame, int]:
@@ -105,13 +112,14 @@ def lingtan_path(url: str, data: bytes, n: int) -> float:
     return dt
 
 
-def pg_baseline(dsn: str, df: pl.DataFrame) -> float:
+def pg_baseline(dsn: str, df: pl.DataFrame, key: str = "") -> float:
     ids = df.with_columns(pl.col("meter").str.slice(1).cast(pl.Int64).alias("meter_id")).select(
         "meter_id", "ts", "value"
     )
     with psycopg.connect(dsn) as conn:
+        conn.execute("DROP TABLE IF EXISTS raw_reading")
         conn.execute(
-            "CREATE TABLE raw_reading (meter_id BIGINT, ts BIGINT, value DOUBLE PRECISION)"
+            f"CREATE TABLE raw_reading (meter_id BIGINT, ts BIGINT, value DOUBLE PRECISION{key})"
         )
         conn.commit()
         t = time.perf_counter()
@@ -155,14 +163,16 @@ def sqlite_file_baseline(path: Path, data: bytes) -> float:
     return dt
 
 
-def sqlite_baseline(path: Path, df: pl.DataFrame) -> float:
+def sqlite_baseline(path: Path, df: pl.DataFrame, key: str = "") -> float:
     ids = df.with_columns(pl.col("meter").str.slice(1).cast(pl.Int64).alias("meter_id")).select(
         "meter_id", "ts", "value"
     )
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE raw_reading (meter_id INTEGER, ts INTEGER, value REAL)")
+    conn.execute("DROP TABLE IF EXISTS raw_reading")
+    table = f"raw_reading (meter_id INTEGER, ts INTEGER, value REAL{key})"
+    conn.execute(f"CREATE TABLE {table}{' WITHOUT ROWID' if key else ''}")
     t = time.perf_counter()
     conn.executemany("INSERT INTO raw_reading VALUES (?, ?, ?)", ids.iter_rows())
     conn.commit()
@@ -177,7 +187,7 @@ def checkpoint(dsn: str) -> None:
         conn.execute("CHECKPOINT")
 
 
-def pg_round(data: bytes, df: pl.DataFrame, meters: int, n: int) -> tuple[float, float, float]:
+def pg_round(data: bytes, df: pl.DataFrame, meters: int, n: int) -> Round:
     """One round on a fresh database: file baseline, ids baseline, Lingtan, each after a checkpoint."""
     name = f"lingtan_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
@@ -191,38 +201,43 @@ def pg_round(data: bytes, df: pl.DataFrame, meters: int, n: int) -> tuple[float,
         checkpoint(dsn)
         ids_base = pg_baseline(dsn, df)
         checkpoint(dsn)
+        keyed = pg_baseline(dsn, df, KEY)
+        checkpoint(dsn)
         full = lingtan_path(url, data, n)
-        return full, file_base, ids_base
+        return full, file_base, ids_base, keyed
     finally:
         get_engine(url).dispose()
         with psycopg.connect(PG_ADMIN, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def sqlite_round(data: bytes, df: pl.DataFrame, meters: int, n: int) -> tuple[float, float, float]:
+def sqlite_round(data: bytes, df: pl.DataFrame, meters: int, n: int) -> Round:
     """One round in a fresh directory: file baseline, ids baseline, Lingtan."""
     with tempfile.TemporaryDirectory() as d:
         url = f"sqlite:///{d}/bench.sqlite3"
         setup_park(url, meters)
         file_base = sqlite_file_baseline(Path(d) / "raw_file.sqlite3", data)
         ids_base = sqlite_baseline(Path(d) / "raw.sqlite3", df)
+        keyed = sqlite_baseline(Path(d) / "keyed.sqlite3", df, KEY)
         full = lingtan_path(url, data, n)
         get_engine(url).dispose()
-        return full, file_base, ids_base
+        return full, file_base, ids_base, keyed
 
 
-def report(db: str, n: int, rounds: list[tuple[float, float, float]]) -> None:
+def report(db: str, n: int, rounds: list[Round]) -> None:
     """Print each round, then the best time of each load and the ratios of the best times."""
-    for full, file_base, ids_base in rounds:
+    for full, file_base, ids_base, keyed in rounds:
         print(
             f"  {db:<10} round: lingtan {full:5.2f} s | file {file_base:5.2f} s "
-            f"(ratio {file_base / full:.2f}) | ids {ids_base:5.2f} s (ratio {ids_base / full:.2f})"
+            f"({file_base / full:.2f}) | ids {ids_base:5.2f} s ({ids_base / full:.2f}) | "
+            f"keyed ids {keyed:5.2f} s ({keyed / full:.2f})"
         )
-    full, file_base, ids_base = (min(r[i] for r in rounds) for i in range(3))
+    full, file_base, ids_base, keyed = (min(r[i] for r in rounds) for i in range(4))
     print(
         f"{db:<10} lingtan {n / full:>9,.0f} rows/s ({full:5.2f} s) | "
-        f"file baseline {n / file_base:>9,.0f} rows/s ({file_base:5.2f} s) ratio {file_base / full:.2f} | "
-        f"ids baseline {n / ids_base:>9,.0f} rows/s ({ids_base:5.2f} s) ratio {ids_base / full:.2f}"
+        f"file baseline {n / file_base:>9,.0f} rows/s ratio {file_base / full:.2f} | "
+        f"ids baseline {n / ids_base:>9,.0f} rows/s ratio {ids_base / full:.2f} | "
+        f"keyed ids {n / keyed:>9,.0f} rows/s ratio {keyed / full:.2f}"
     )
 
 
