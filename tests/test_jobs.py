@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from conftest import truncate_all
 from factories import small_park
+from lingtan.api.app import create_app
+from lingtan.config import Settings
 from lingtan.domain import UserRole
 from lingtan.errors import NotFoundError, TenantAccessError, ValidationError
 from lingtan.services import jobs, tracing
@@ -109,3 +114,26 @@ def test_trace_job_runs_and_a_gap_fails_naming_the_hour(db_url: str, session: Se
     assert abs(ok["result"]["mean_green_share"] - 2.0 / 3.0) < 1e-12  # (0.75+0.25+1)/3
     failed = jobs.get_job(session, ADMIN, j_bad.id)
     assert failed.status == "failed" and "2025-01-01 01:00:00" in (failed.error or "")
+
+
+def test_the_server_runs_queued_jobs_itself(db_url: str, session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``lingtan serve`` (create_app with run_jobs) needs no separate worker process."""
+    sp = small_park(session)
+    job = jobs.submit(session, ADMIN, sp.park, "echo", {"n": 4})
+    session.commit()
+    settings = Settings(data_dir=tmp_path, database_url=db_url)
+    with TestClient(create_app(settings, run_jobs=True)):  # the lifespan starts the worker
+        for _ in range(200):
+            session.expire_all()
+            done = jobs.get_job(session, ADMIN, job.id)
+            if done.status == "done":
+                break
+            time.sleep(0.05)
+    assert jobs.job_dict(done)["result"] == {"park": "P1", "runner": "park_manager", "n": 8}
+    # without run_jobs (the tests' and separate workers' setting) nothing runs a job
+    idle = jobs.submit(session, ADMIN, sp.park, "echo", {"n": 1})
+    session.commit()
+    with TestClient(create_app(settings)):
+        time.sleep(0.3)
+    session.expire_all()
+    assert jobs.get_job(session, ADMIN, idle.id).status == "queued"

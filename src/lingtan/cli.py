@@ -359,7 +359,7 @@ def serve(
     settings = get_settings()
     migrate(database_url())
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, run_jobs=settings.serve_jobs),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     max_upload_mb: float = 50.0
     token_ttl_hours: float = 12.0
     timezone: str = "Asia/Shanghai"
+    # run queued jobs inside `lingtan serve` (false when separate `lingtan worker`s run them)
+    serve_jobs: bool = True
 
     @property
     def effective_database_url(self) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,18 +18,37 @@ from lingtan.api.routers import jobs as jobs_router
 from lingtan.api.routers import tracing as tracing_router
 from lingtan.config import Settings, get_settings
 from lingtan.errors import LingtanError
+from lingtan.services import jobs
 from lingtan.web import carbon_page, grid_page
 from lingtan.web import pages as web_pages
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application for the given settings (default: from the environment)."""
+def create_app(settings: Settings | None = None, run_jobs: bool = False) -> FastAPI:
+    """Build the application for the given settings (default: from the environment).
+
+    ``run_jobs``: while the application runs (its lifespan), a worker thread runs queued jobs
+    (:class:`lingtan.services.jobs.WorkerThread`), so that one ``lingtan serve`` is enough.
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = jobs.WorkerThread(settings.effective_database_url) if run_jobs else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
         title="Lingtan 零碳",
         version=__version__,
         description="Energy–carbon platform for zero-carbon industrial parks.",
+        lifespan=lifespan,
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings
     app.add_middleware(BodyLimit, max_bytes=request_limit(app.state.settings))
 
     @app.exception_handler(LingtanError)

@@ -21,6 +21,8 @@ submitter had to be one), never with platform-wide rights.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +41,7 @@ Progress = Callable[[float], None]
 Handler = Callable[[Session, Principal, Park, dict[str, Any], Progress], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 STATUSES = ("queued", "running", "done", "failed")
+log = logging.getLogger(__name__)
 
 
 def register(kind: str, handler: Handler) -> None:
@@ -129,23 +132,61 @@ def run_job(url: str, job_id: int) -> str:
     return "done"
 
 
-def work(url: str, once: bool = False, poll_s: float = 2.0, max_jobs: int | None = None) -> int:
-    """Claim and run jobs until none is left (``once``: at most one); return how many ran."""
+def work(
+    url: str,
+    once: bool = False,
+    poll_s: float = 2.0,
+    max_jobs: int | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Claim and run jobs until none is left (``once``: at most one); return how many ran.
+
+    Without ``once`` or ``max_jobs`` it polls every ``poll_s`` seconds until ``stop`` is set.
+    """
     ran = 0
-    while max_jobs is None or ran < max_jobs:
+    while (max_jobs is None or ran < max_jobs) and not (stop is not None and stop.is_set()):
         with session_scope(url) as s:
             job = claim_next(s)
             job_id = None if job is None else job.id
         if job_id is None:
             if once or max_jobs is not None:
                 return ran
-            time.sleep(poll_s)
+            if stop is not None:
+                stop.wait(poll_s)
+            else:
+                time.sleep(poll_s)
             continue
         run_job(url, job_id)
         ran += 1
         if once:
             return ran
     return ran
+
+
+class WorkerThread(threading.Thread):
+    """A worker inside the server process (``lingtan serve`` on the embedded default).
+
+    It runs :func:`work` until :meth:`stop`; a job that fails with a bug is recorded as failed
+    by :func:`run_job` and logged here, and the worker goes on with the next one.
+    """
+
+    def __init__(self, url: str, poll_s: float = 1.0) -> None:
+        super().__init__(name="lingtan-jobs", daemon=True)
+        self.url, self.poll_s = url, poll_s
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        """Run jobs until stopped."""
+        while not self._stop_event.is_set():
+            try:
+                work(self.url, poll_s=self.poll_s, stop=self._stop_event)
+            except Exception:  # noqa: BLE001  (the job is marked failed; keep serving)
+                log.exception("job failed")
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Ask the worker to stop after the job it is running, and wait for it."""
+        self._stop_event.set()
+        self.join(timeout_s)
 
 
 def get_job(session: Session, p: Principal, job_id: int) -> Job:
