@@ -231,7 +231,8 @@ def split_csv(
     first = (
         share if first_rows is None else share * min(first_rows, rows_per_chunk) / rows_per_chunk
     )
-    chunks, start, row = [], header_end, 2
+    chunks: list[tuple[bytes, int]] = []
+    start, row = header_end, 2
     while start < len(body):
         cut = body.find(b"\n", int(start + (first if not chunks else share)))
         end = len(body) if cut < 0 else cut + 1
