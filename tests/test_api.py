@@ -100,6 +100,24 @@ def test_upload_then_energy_by_hand(api: tuple[TestClient, dict[str, Any]]) -> N
     assert elec["bucket"] == "2025-01-01T00:00:00+08:00"
     # No gas reading at all: the figure is missing (null), never zero.
     assert rows["natural_gas"]["quantity"] is None
+    # A period is bounded by its resolution: 366 days of hours, 92 days of raw intervals.
+    r = client.get(
+        "/api/v1/parks/P1/energy",
+        headers=h,
+        params={"start": "2024-01-01", "end": "2025-01-02", "bucket": "hour"},
+    )
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        "period of 367 days is too long for hour resolution: at most 366 days per request"
+    )
+    ok = {"start": "2024-01-01", "end": "2025-01-01", "bucket": "hour"}  # 2024: 366 days
+    assert client.get("/api/v1/parks/P1/energy", headers=h, params=ok).status_code == 200
+    r = client.get(
+        "/api/v1/parks/P1/meters/A-IMP/readings",
+        headers=h,
+        params={"start": "2024-10-01", "end": "2025-01-02"},
+    )
+    assert r.status_code == 422 and "93 days" in r.json()["message"]
 
 
 def test_drill_down_to_raw_values_and_revisions(api: tuple[TestClient, dict[str, Any]]) -> None:
@@ -334,6 +352,26 @@ def test_oversized_body_is_refused_before_login_or_parsing(db_url: str, tmp_path
             "/api/v1/parks/P1/imports", files={"file": ("s.csv", io.BytesIO(b"x"), "text/csv")}
         )
         assert r.status_code == 401
+        # a chunked body has no Content-Length: refused as it streams past the limit, even
+        # though the form parser would otherwise answer the interruption with its own 400
+        boundary = "lingtanboundary"
+
+        def chunks():  # type: ignore[no-untyped-def]
+            yield (
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+            ).encode()
+            for _ in range(40):
+                yield b"A-IMP,2025-01-01 08:00,1\n" * 2_000  # 48 kB a chunk, 1.9 MB in all
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        r = client.post(
+            "/api/v1/parks/P1/imports",
+            content=chunks(),
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert r.status_code == 413
+        assert r.json()["code"] == "payload_too_large"
 
 
 def test_manager_creates_users_in_own_park_only(api: tuple[TestClient, dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ import pandapower as pp
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from factories import SmallPark, small_park
@@ -134,7 +135,9 @@ def test_certificate_counts_only_complete_traced_hours(session: Session) -> None
     tot = cert["totals"]
     # January 2025 in Asia/Shanghai: 31 x 24 = 744 hours; certified: hours 0 and 1
     assert tot["hours"] == 744 and tot["hours_certified"] == 2
-    assert tot["hours_without_trace"] == 1 and tot["hours_without_meter_data"] == 741
+    # counted independently: the model traces hours 0-2 only (741 without a trace); meter
+    # data is complete in hours 0, 1 and 3 only (741 without)
+    assert tot["hours_without_trace"] == 741 and tot["hours_without_meter_data"] == 741
     # 1 MWh x 0.75 + 1 MWh x 0.25 = 1.0 MWh green of 2.0 MWh imported
     assert_allclose(tot["traced_green_mwh"], 1.0, rtol=1e-12)
     assert_allclose(tot["grid_import_mwh"], 2.0, rtol=1e-12)
@@ -241,6 +244,20 @@ def test_scope2_hourly_hand_calculation(session: Session) -> None:
     assert_allclose(rows["B"]["scope2_market_hourly_co2e_t"], 496.0, rtol=1e-9)
     assert_allclose(out["totals"]["scope2_location_hourly_co2e_t"], 744.0, rtol=1e-9)
     assert out["complete"] is True
+
+
+def test_scope2_hourly_nets_export_of_grid_power_as_the_inventory_does(session: Session) -> None:
+    sp = month_park(session)
+    exp = meter_id(session, sp, "A-EXP")
+    session.execute(update(ReadingHourly).where(ReadingHourly.meter_id == exp).values(value=700.0))
+    out = scope2_hourly(session, ADMIN, sp.park, Period(2025, 1), "A")
+    a = out["enterprises"][0]
+    # each hour: export 700 kWh, of which 500 is the on-site PV and 200 grid power sent back;
+    # net grid 1000 - 200 = 800 kWh → 0.8 MWh x (250 + 750 + 0) kg per 3 hours x 248 = 198.4 t
+    assert_allclose(a["gross_grid_import_mwh"], 744.0, rtol=1e-12)
+    assert_allclose(a["export_from_grid_mwh"], 744 * 0.2, rtol=1e-12)
+    assert_allclose(a["grid_import_mwh"], 744 * 0.8, rtol=1e-12)
+    assert_allclose(a["scope2_location_hourly_co2e_t"], 198.4, rtol=1e-9)
 
 
 def test_scope2_gap_is_an_error_or_reported(session: Session) -> None:

@@ -128,6 +128,64 @@ def test_upload_then_trace(api: TestClient, db_url: str) -> None:
     assert_allclose(zones["Coal"]["generation_mw"], 10.0, atol=1e-9)
 
 
+def test_times_without_offset_are_the_parks_local_time(api: TestClient) -> None:
+    """As for meter data: a naive 08:00 in an Asia/Shanghai park is 00:00 UTC."""
+    hm = login(api, "manager")
+    naive = SOURCES_CSV.replace("T", " ").replace("+08:00", "")
+    assert naive.splitlines()[1] == "2025-01-01 08:00:00,10,30"
+    r = upload(api, hm, sources=naive)
+    assert r.status_code == 201, r.text
+    assert r.json()["start"].startswith("2025-01-01T00:00:00")  # the loads' UTC hours match
+    # read as UTC instead, the sources would start at 08:00 UTC and miss the loads' hours
+    shifted = naive.replace(" 08:", " 00:").replace(" 09:", " 01:").replace(" 10:", " 02:")
+    r = upload(api, hm, sources=shifted)
+    assert r.status_code == 422
+    assert "sources and loads cover different hours" in r.json()["message"]
+
+
+def test_cli_loads_csv_profiles_and_json_zones(tmp_path: Path, monkeypatch: Any) -> None:
+    """``lingtan trace load`` reads files as the API does: CSV or Parquet, naive = local."""
+    from typer.testing import CliRunner
+
+    from lingtan.cli import app
+    from lingtan.config import get_settings
+
+    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LINGTAN_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+
+        def run(*args: str) -> str:
+            r = runner.invoke(app, list(args))
+            assert r.exit_code == 0, r.output
+            return r.output
+
+        run("init")
+        run("park", "add", "P1", "测试园区", "--province", "CN-YN", "--grid-bus", PARK_BUS)
+        (tmp_path / "net.json").write_text(json.dumps(network_json()))
+        (tmp_path / "s.csv").write_text(SOURCES_CSV.replace("T", " ").replace("+08:00", ""))
+        (tmp_path / "l.parquet").write_bytes(loads_parquet())
+        (tmp_path / "z.json").write_text(json.dumps({"0": "Hydro", "1": "Coal", "2": "Hydro"}))
+        out = run(
+            "trace", "load", "--park", "P1", "--network", str(tmp_path / "net.json"),
+            "--sources", str(tmp_path / "s.csv"), "--loads", str(tmp_path / "l.parquet"),
+            "--zones", str(tmp_path / "z.json"),
+        )  # fmt: skip
+        assert "grid model 1 stored" in out
+        run("trace", "run", "--park", "P1", "--model", "1")
+        shown = json.loads(run("trace", "show", "--park", "P1", "--json"))
+        assert_allclose(shown[0]["mean_green_share"], 2.0 / 3.0, rtol=1e-9)  # 0.75, 0.25, 1.0
+        missing = runner.invoke(
+            app,
+            ["trace", "load", "--park", "P1", "--network", str(tmp_path / "nope.json"),
+             "--sources", str(tmp_path / "s.csv"), "--loads", str(tmp_path / "l.parquet")],
+        )  # fmt: skip
+        assert missing.exit_code != 0 and "nope.json: no such file" in missing.output
+    finally:
+        get_settings.cache_clear()
+
+
 def _no_co2(net: Any) -> None:
     net.sgen["co2_kg_per_mwh"] = np.nan
 
@@ -227,7 +285,7 @@ def test_managers_only_and_size_limit(api: TestClient, db_url: str, tmp_path: Pa
     small = Settings(data_dir=tmp_path, database_url=db_url, max_upload_mb=1000 / 1024 / 1024)
     with TestClient(create_app(small)) as client:  # limit 1000 bytes; the network is larger
         r = upload(client, login(client, "manager"))
-    assert r.status_code == 422 and "network: larger than the upload limit of 1000 bytes" in r.text
+    assert r.status_code == 413 and "network: larger than the upload limit of 1000 bytes" in r.text
 
 
 def test_reader_traces_like_pandapowers_own_reader() -> None:

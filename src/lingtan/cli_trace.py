@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from lingtan.cli_common import (
@@ -42,15 +41,19 @@ trace_app = typer.Typer(
 ModelOpt = Annotated[int | None, typer.Option("--model", help="grid model id (default newest)")]
 
 
-def _read_grid(network: Path, sources: Path, loads: Path, zones: Path | None) -> tracing.GridData:
-    frames = [pd.read_parquet(sources), pd.read_parquet(loads)]
-    for f in frames:
-        if "ts" in f.columns:
-            f.set_index(pd.DatetimeIndex(f.pop("ts"), tz="UTC"), inplace=True)
-    zone_map = json.loads(zones.read_text()) if zones else {}
-    # the same restricted reader as API uploads: pandapower.from_json can import modules
-    net = tracing_upload.read_network(network.read_bytes())
-    return tracing.GridData(net, frames[0], frames[1], {int(k): v for k, v in zone_map.items()})
+def _zones_csv(zones: Path) -> bytes:
+    """Return the zones file as the ``bus,zone`` CSV the reader takes (from JSON bus -> zone too)."""
+    data = zones.read_bytes()
+    if zones.suffix.lower() != ".json":
+        return data
+    try:
+        mapping = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"{zones}: not a JSON object of bus -> zone ({exc})") from exc
+    if not isinstance(mapping, dict):
+        raise ValidationError(f"{zones}: not a JSON object of bus -> zone")
+    lines = ["bus,zone", *(f"{bus},{zone}" for bus, zone in mapping.items())]
+    return "\n".join(lines).encode()
 
 
 @trace_app.command("load")
@@ -58,12 +61,22 @@ def load_cmd(
     park: ParkOpt,
     demo: Annotated[int | None, typer.Option("--demo", help="load the demo grid of a year")] = None,
     network: Annotated[Path | None, typer.Option(help="pandapower JSON network")] = None,
-    sources: Annotated[Path | None, typer.Option(help="Parquet: hours x sources [MW]")] = None,
-    loads: Annotated[Path | None, typer.Option(help="Parquet: hours x loads [MW]")] = None,
-    zones: Annotated[Path | None, typer.Option(help="JSON: bus -> zone")] = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option(help="Parquet or CSV: a ts column of hour starts, one column per source [MW]"),
+    ] = None,
+    loads: Annotated[
+        Path | None,
+        typer.Option(help="Parquet or CSV: a ts column of hour starts, one column per load [MW]"),
+    ] = None,
+    zones: Annotated[Path | None, typer.Option(help="CSV 'bus,zone' (or JSON bus -> zone)")] = None,
     name: Annotated[str, typer.Option(help="name of the grid model")] = "grid model",
 ) -> None:
-    """Store a grid model for the park (and trace it, for --demo)."""
+    """Store a grid model for the park (and trace it, for --demo).
+
+    The files are read and checked as API uploads are (lingtan.services.tracing_upload);
+    times without an offset are the park's local time.
+    """
     with park_session(park) as (s, pk):
         if demo is not None:
             summary = tracing_demo.load_demo_grid(s, pk, demo)
@@ -71,9 +84,17 @@ def load_cmd(
             return
         if network is None or sources is None or loads is None:
             raise ValidationError("give --demo YEAR, or --network, --sources and --loads")
-        model = tracing.load_grid_model(
-            s, OPERATOR, pk, name, str(network), _read_grid(network, sources, loads, zones)
+        for path in (network, sources, loads, zones):
+            if path is not None and not path.is_file():
+                raise ValidationError(f"{path}: no such file")
+        upload = tracing_upload.Upload(
+            network=network.read_bytes(),
+            sources=sources.read_bytes(),
+            loads=loads.read_bytes(),
+            zones=None if zones is None else _zones_csv(zones),
+            network_name=network.name,
         )
+        model = tracing_upload.upload_grid_model(s, OPERATOR, pk, name, upload, None)
         console.print(f"grid model {model.id} stored; trace it with `lingtan trace run`")
 
 

@@ -34,6 +34,13 @@ class NotFoundError(LingtanError):
     http_status = 404
 
 
+class PayloadTooLargeError(LingtanError):
+    """An upload or request body is larger than the configured limit; nothing was read."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
 class ConflictError(LingtanError):
     """The request conflicts with the current state (duplicate key, already retired, ...)."""
 

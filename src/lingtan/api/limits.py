@@ -3,7 +3,7 @@
 FastAPI parses multipart bodies (spooling file parts to disk) and JSON bodies before a route's
 dependencies run, so a size check inside a route comes too late and after the login check.
 This ASGI middleware answers 413 as soon as ``Content-Length`` or the bytes actually received
-pass the limit, for anyone, logged in or not.
+(a chunked body has no ``Content-Length``) pass the limit, for anyone, logged in or not.
 """
 
 from __future__ import annotations
@@ -53,18 +53,27 @@ class BodyLimit:
             return
         received = 0
         started = False
+        too_large = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise _TooLarge
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if too_large:
+                # The application caught the overflow while parsing (a chunked body has no
+                # Content-Length) and answers on its own, e.g. 400: answer 413 instead.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 

@@ -142,8 +142,9 @@ def _summary(frame: pd.DataFrame) -> dict[str, Any]:
     return {
         "hours": len(frame),
         "hours_certified": int(ok.sum()),
-        "hours_without_meter_data": int((frame["status"] == "no_meter_data").sum()),
-        "hours_without_trace": int((frame["status"] == "no_trace").sum()),
+        # counted independently: an hour can lack both
+        "hours_without_meter_data": int(frame["grid_import_kwh"].isna().sum()),
+        "hours_without_trace": int(frame["green_share"].isna().sum()),
         "completeness": float(ok.mean()) if len(frame) else None,
         "grid_import_mwh": imp,
         "traced_green_mwh": green,

@@ -232,24 +232,29 @@ def _scope2_one(
     gap_policy: GapPolicy,
 ) -> dict[str, Any]:
     start_s, end_s = period_bounds(period, park.timezone)
-    kwh, complete, meters = role_hours(session, p, ent, ("grid_import",), start_s, end_s)
+    roles = ("grid_import", "grid_export", "onsite_generation")
+    kwh, complete, meters = role_hours(session, p, ent, roles, start_s, end_s)
     if not meters["grid_import"]:
         raise MissingDataError(f"enterprise {ent.code} has no grid_import meter")
+    # The annual inventory's rule, hour by hour (engines.accounting.scope2): export comes from
+    # on-site generation first; export beyond it is grid power sent back (e.g. from storage)
+    # and reduces the hour's grid import, down to zero.
+    from_grid = (kwh["grid_export"] - kwh["onsite_generation"]).clip(lower=0.0)
+    net_kwh = (kwh["grid_import"] - from_grid).clip(lower=0.0)
+    metered = complete[list(roles)].all(axis=1)
     intensity = node_series(session, model, start_s, end_s)["intensity_kg_per_mwh"]
     intensity = intensity.reindex(kwh.index)
-    ok = complete["grid_import"] & intensity.notna()
+    ok = metered & intensity.notna()
     gaps = [int(h) for h in kwh.index[~ok.to_numpy()]]
     if gaps and gap_policy == "error":
         h = gaps[0]
-        reason = (
-            "no traced intensity" if complete["grid_import"].loc[h] else "incomplete meter data"
-        )
+        reason = "no traced intensity" if metered.loc[h] else "incomplete meter data"
         raise MissingDataError(
             f"enterprise {ent.code}: {reason} at hour {_local(h, park.timezone)} "
             f"({len(gaps)} gap hour(s) in {period.label}); use gap_policy=report to list them",
             details={"enterprise": ent.code, "hour": _local(h, park.timezone)},
         )
-    imp_mwh = kwh["grid_import"][ok] / 1000.0
+    imp_mwh = net_kwh[ok] / 1000.0
     location_t = float((imp_mwh * intensity[ok]).sum()) / 1000.0
     inst = instruments(session, ent, period)
     covered = inst.certificates_mwh + inst.green_contract_mwh
@@ -258,6 +263,8 @@ def _scope2_one(
     return {
         "enterprise": ent.code,
         "grid_import_mwh": total,
+        "gross_grid_import_mwh": float(kwh["grid_import"][ok].sum()) / 1000.0,
+        "export_from_grid_mwh": float(from_grid[ok].sum()) / 1000.0,
         "scope2_location_hourly_co2e_t": location_t,
         "scope2_market_hourly_co2e_t": location_t * uncovered,
         "mean_intensity_kg_per_mwh": location_t * 1000.0 / total if total > 0 else None,
@@ -280,6 +287,10 @@ def scope2_hourly(
     model_id: int | None = None,
 ) -> dict[str, Any]:
     """Hourly location- and market-based Scope 2 with the traced intensity at the park's bus.
+
+    The activity of an hour is its net grid import, by the annual inventory's rule: grid
+    import less the export that on-site generation of the hour does not explain (grid power
+    sent back, e.g. from storage), not below zero.
 
     With ``gap_policy="report"`` gap hours are left out and listed with the completeness
     (the result then understates emissions by the gap hours' import); by default a gap is an

@@ -50,8 +50,8 @@ refused, since leaving it out could change the flows; ``res_*`` tables, OPF cost
 Profiles and zones
 ------------------
 ``sources`` and ``loads``: Parquet or CSV (UTF-8), one row per hour, a ``ts`` column of hour
-starts (ISO 8601; without an offset read as UTC; in Parquet a timezone-aware index also
-serves) and one column per in-service source (``ext_grid:0``, ``gen:3``, ``sgen:1``) or load
+starts (ISO 8601; without an offset, local time in the park's zone, as for meter data; in
+Parquet a datetime index also serves) and one column per in-service source (``ext_grid:0``, ``gen:3``, ``sgen:1``) or load
 (``load:0``) in MW, as :func:`lingtan.engines.tracing.trace_year` takes them.  Hours must be
 consecutive, identical in both files, complete and balanced (generation = load within
 1 kW).  ``zones``: CSV with the header ``bus,zone``.
@@ -278,16 +278,30 @@ def read_network(data: bytes) -> Any:
     return net
 
 
-def _timestamps(values: Any, what: str) -> pd.DatetimeIndex:
+def _timestamps(values: Any, what: str, timezone: str) -> pd.DatetimeIndex:
+    """Parse hour starts; a time without offset is local time in ``timezone`` (as meter data)."""
     try:
-        idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True, format="ISO8601"))
+        idx = pd.DatetimeIndex(pd.to_datetime(values, format="ISO8601"))
     except (ValueError, TypeError) as exc:
-        raise ValidationError(f"{what}: ts is not an ISO 8601 time ({exc})") from exc
-    return idx
+        raise ValidationError(
+            f"{what}: ts is not an ISO 8601 time, or mixes times with and without an offset ({exc})"
+        ) from exc
+    return _utc(idx, what, timezone)
 
 
-def read_profile(data: bytes, what: str) -> pd.DataFrame:
+def _utc(idx: pd.DatetimeIndex, what: str, timezone: str) -> pd.DatetimeIndex:
+    if idx.tz is not None:
+        return idx.tz_convert("UTC")
+    try:
+        return idx.tz_localize(timezone, ambiguous="raise", nonexistent="raise").tz_convert("UTC")
+    except (ValueError, TypeError) as exc:  # a DST gap or repeat in the local zone
+        raise ValidationError(f"{what}: ts {exc} in {timezone}") from exc
+
+
+def read_profile(data: bytes, what: str, timezone: str = "Asia/Shanghai") -> pd.DataFrame:
     """Read an hourly profile (Parquet or CSV) into hours (UTC) x element columns [MW].
+
+    Times without an offset are local time in ``timezone`` (the park's), like meter data.
 
     Raises
     ------
@@ -303,9 +317,9 @@ def read_profile(data: bytes, what: str) -> pd.DataFrame:
     except Exception as exc:  # any reader error: the file is not a table we can read
         raise ValidationError(f"{what}: not a readable Parquet or CSV file ({exc})") from exc
     if "ts" in frame.columns:
-        idx = _timestamps(frame.pop("ts"), what)
-    elif isinstance(frame.index, pd.DatetimeIndex) and frame.index.tz is not None:
-        idx = frame.index.tz_convert("UTC")
+        idx = _timestamps(frame.pop("ts"), what, timezone)
+    elif isinstance(frame.index, pd.DatetimeIndex):
+        idx = _utc(frame.index, what, timezone)
     else:
         raise ValidationError(f"{what}: no 'ts' column of hour starts")
     frame.index = idx.rename("ts")
@@ -422,8 +436,8 @@ def upload_grid_model(
     """
     require_manager(p, park.id)
     net = read_network(up.network)
-    src = read_profile(up.sources, "sources")
-    load = read_profile(up.loads, "loads")
+    src = read_profile(up.sources, "sources", park.timezone)
+    load = read_profile(up.loads, "loads", park.timezone)
     check_profiles(net, src, load)
     data = GridData(net, src, load, read_zones(up.zones, net))
     source = f"upload by {p.username}: {up.network_name} ({FORMAT})"

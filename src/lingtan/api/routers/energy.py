@@ -8,6 +8,7 @@ import polars as pl
 from fastapi import APIRouter, Query
 
 from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
+from lingtan.errors import ValidationError
 from lingtan.services import energy as svc
 from lingtan.services import readings as raw
 
@@ -15,6 +16,20 @@ router = APIRouter(prefix="/api/v1/parks/{park_code}", tags=["energy"])
 
 START = Query(..., description="local date or datetime, e.g. 2025-01-01")
 END = Query(..., description="local date or datetime (exclusive)")
+# Longest period one request may ask for, by its finest resolution [days]: the answer grows
+# with the number of buckets, and one caller must not tie the server up with gigabytes.
+MAX_DAYS = {"interval": 92, "hour": 366, "day": 3660, "month": 36600, "year": 36600}
+
+
+def _bounded(period: svc.Period, resolution: str) -> svc.Period:
+    """Refuse a period longer than :data:`MAX_DAYS` allows for ``resolution``."""
+    days = (period.end_s - period.start_s) / 86400
+    if days > MAX_DAYS[resolution]:
+        raise ValidationError(
+            f"period of {days:,.0f} days is too long for {resolution} resolution: "
+            f"at most {MAX_DAYS[resolution]:,} days per request"
+        )
+    return period
 
 
 def records(df: pl.DataFrame) -> list[dict[str, Any]]:
@@ -35,7 +50,7 @@ def energy(
     level: str = Query("enterprise", pattern="^(enterprise|park)$"),
 ) -> list[dict[str, Any]]:
     """Energy per carrier and bucket, in physical units and tce, with completeness."""
-    period = svc.parse_period(start, end, bucket, park.timezone)
+    period = _bounded(svc.parse_period(start, end, bucket, park.timezone), bucket)
     report = svc.energy_report(session, p, park, period, enterprise_id)
     return records(svc.park_totals(report) if level == "park" else report)
 
@@ -50,7 +65,7 @@ def load_curve(
     enterprise_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Hourly electricity consumption [kWh/h = kW]; gaps are null."""
-    period = svc.parse_period(start, end, "hour", park.timezone)
+    period = _bounded(svc.parse_period(start, end, "hour", park.timezone), "hour")
     return records(svc.load_curve(session, p, park, period.start_s, period.end_s, enterprise_id))
 
 
@@ -87,7 +102,7 @@ def meter_readings(
     end: str = END,
 ) -> list[dict[str, Any]]:
     """Raw interval values of one meter (drill-down): value, quality flag, import batch."""
-    period = svc.parse_period(start, end, "day", park.timezone)
+    period = _bounded(svc.parse_period(start, end, "day", park.timezone), "interval")
     return records(raw.meter_readings(session, p, park, meter_code, period.start_s, period.end_s))
 
 

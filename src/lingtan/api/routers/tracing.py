@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep, SettingsDep
 from lingtan.engines.accounting import Period
-from lingtan.errors import ValidationError
+from lingtan.errors import PayloadTooLargeError
 from lingtan.services import tracing, tracing_certify, tracing_matching, tracing_upload
 from lingtan.services.carbon import period_bounds
 
@@ -29,7 +29,7 @@ def _read(part: UploadFile | None, what: str, limit: int) -> bytes | None:
         return None
     data = part.file.read(limit + 1)
     if len(data) > limit:
-        raise ValidationError(f"{what}: larger than the upload limit of {limit} bytes")
+        raise PayloadTooLargeError(f"{what}: larger than the upload limit of {limit} bytes")
     return data
 
 
