@@ -67,6 +67,9 @@ def test_grid_page_values(client: TestClient) -> None:
     assert len(hours) == 24 and [h["visible"] for h in hours[:3]] == [False, True, False]
     # bus 2 is the park bus: 250, 750, 0 kg/MWh in the first three local hours
     assert [h["marker"]["color"][2] for h in hours[:3]] == pytest.approx([250.0, 750.0, 0.0])
+    # one colour scale for every day: 0 to the dirtiest source (coal, 1000 kg/MWh), not to
+    # the day's own maximum (an all-green day would otherwise scale to rounding residue)
+    assert (hours[0]["marker"]["cmin"], hours[0]["marker"]["cmax"]) == (0.0, 1000.0)
     heat = figure(html, "grid-heatmap")["data"][0]
     row = heat["y"].index("2025-01-01")
     assert heat["z"][row][:4] == pytest.approx([0.75, 0.25, 1.0, 0.75])

@@ -88,7 +88,12 @@ def network_figure(
     intensity = trace.carbon_intensity_kg_per_mwh
     hours = pd.DatetimeIndex(intensity.index).tz_convert(tz)
     colours = intensity[buses].to_numpy(dtype=float)
-    vmax = float(np.nanmax(colours)) if np.isfinite(colours).any() else 1.0
+    colours[np.abs(colours) < 1e-6] = 0.0  # rounding residue of an all-green flow
+    # one scale for every day: from 0 to the grid's most carbon-intensive source
+    sources = [getattr(net, et).get("co2_kg_per_mwh") for et in ("ext_grid", "gen", "sgen")]
+    highest = [float(np.nanmax(c)) for c in sources if c is not None and c.notna().any()]
+    day = [float(np.nanmax(colours))] if np.isfinite(colours).any() else []
+    vmax = max(highest + day + [1.0])
     branches = go.Scatter(x=ex, y=ey, mode="lines", hoverinfo="skip",
                           line={"color": "#b8c2cc", "width": 1}, showlegend=False)  # fmt: skip
     bus_trace = go.Scatter(
@@ -132,7 +137,8 @@ def heatmap_figure(series: pd.DataFrame, tz: str, w: dict[str, str]) -> dict[str
         hovertemplate="%{y|%Y-%m-%d} %{x}:00 — %{z:.1%}<extra></extra>",
     ))  # fmt: skip
     fig.update_layout(height=520, xaxis={"title": {"text": w["hour"]}, "dtick": 2},
-                      yaxis={"autorange": "reversed", "title": {"text": w["date"]}})  # fmt: skip
+                      yaxis={"autorange": "reversed", "title": {"text": w["date"]},
+                             "tickformat": "%Y-%m", "automargin": True})  # fmt: skip
     return _as_json(fig)
 
 
