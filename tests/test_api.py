@@ -246,6 +246,7 @@ def test_device_key_writes_only_its_meters(api: tuple[TestClient, dict[str, Any]
     )
     assert r.status_code == 403
     assert client.get("/api/v1/parks/P2", headers=h).status_code == 404
+    assert client.get("/api/v1/parks", headers=h).json() == []  # not even the park list
 
 
 # --- the tenancy walk ---------------------------------------------------------------------------
@@ -358,8 +359,8 @@ def test_oversized_body_is_refused_before_login_or_parsing(db_url: str, tmp_path
 
         def chunks():  # type: ignore[no-untyped-def]
             yield (
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                f"filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n'
             ).encode()
             for _ in range(40):
                 yield b"A-IMP,2025-01-01 08:00,1\n" * 2_000  # 48 kB a chunk, 1.9 MB in all

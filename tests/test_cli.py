@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,3 +115,145 @@ def test_trace_load_reads_a_network_file_and_traces_it(data_dir: Path) -> None:
     # the park bus takes hydro 30 + coal 10, coal 30 + hydro 10, hydro 40: green 0.75, 0.25, 1.0
     assert models[0]["traced"] is True
     assert models[0]["mean_green_share"] == pytest.approx((0.75 + 0.25 + 1.0) / 3)
+
+
+def plain(output: str) -> str:
+    """Output with Rich's box lines and line breaks folded away, for matching messages."""
+    return re.sub(r"[\s│]+", " ", output)
+
+
+def _fresh_park(data_dir: Path) -> None:
+    """Park P1 with enterprise A and a 15-minute grid import meter A-IMP."""
+    ok("init")
+    ok("park", "add", "P1", "测试园区", "--province", "CN-YN")
+    ok("park", "enterprise", "P1", "A", "甲", "--uscc", USCC_A, "--industry", "C3841")
+    ok(
+        "park", "meter", "P1", "A-IMP", "--enterprise", "A", "--carrier", "electricity",
+        "--role", "grid_import", "--unit", "kWh",
+    )  # fmt: skip
+
+
+def _march_kwh() -> float:
+    rows = json.loads(
+        ok(
+            "energy",
+            "--park",
+            "P1",
+            "--start",
+            "2025-03-01",
+            "--end",
+            "2025-04-01",
+            "--level",
+            "park",
+            "--json",
+        )  # fmt: skip
+    )
+    return float(sum(r["quantity"] or 0.0 for r in rows))
+
+
+def test_each_file_is_its_own_import(data_dir: Path) -> None:
+    _fresh_park(data_dir)
+    good = data_dir / "good.csv"
+    good.write_text(
+        "meter,timestamp,value\nA-IMP,2025-03-01 00:00,100\nA-IMP,2025-03-01 00:15,50\n"
+    )
+    bad = data_dir / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    late = data_dir / "late.csv"
+    late.write_text("meter,timestamp,value\nA-IMP,2025-03-01 00:30,25\n")
+    r = runner.invoke(app, ["import", str(good), str(bad), str(late), "--park", "P1"])
+    assert r.exit_code == 1, r.output
+    assert "error: bad.xlsx: cannot be read as xlsx" in r.output
+    assert "1 of 3 files not imported; the others were imported" in r.output
+    # good.csv and late.csv were committed: 100 + 50 + 25 = 175 kWh
+    assert _march_kwh() == pytest.approx(175.0)
+    r = runner.invoke(app, ["import", str(bad), str(good), "--park", "P1", "--json"])
+    assert r.exit_code == 1
+    out = json.loads(r.output)
+    assert out[0]["source"] == "bad.xlsx" and out[0]["error"].startswith("bad.xlsx: cannot be read")
+    assert (out[1]["source"], out[1]["unchanged"], out[1]["error"]) == ("good.csv", 2, None)
+
+
+def test_import_refuses_bad_arguments_with_a_message(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fresh_park(data_dir)
+    monkeypatch.chdir(data_dir)
+    good = data_dir / "good.csv"
+    good.write_text("meter,timestamp,value\nA-IMP,2025-03-01 00:00,100\n")
+    missing = runner.invoke(app, ["import", "nonexist.csv", "--park", "P1"])
+    assert missing.exit_code == 2 and missing.exception is not None
+    assert "file 'nonexist.csv' does not exist" in plain(missing.output).replace(
+        str(data_dir) + "/", ""
+    )
+    middle = runner.invoke(app, ["import", str(good), "--park", "P1", "--stamps", "middle"])
+    assert middle.exit_code == 2
+    assert "Invalid value for '--stamps'" in plain(middle.output)
+    assert "'middle' is not one of 'start', 'end'" in plain(middle.output)
+    unknown_park = runner.invoke(app, ["import", str(good), "--park", "P9"])
+    assert unknown_park.exit_code == 1
+    assert "error: park 'P9' does not exist" in unknown_park.output
+    assert _march_kwh() == 0.0  # nothing was imported by any of them
+
+
+def test_commands_refuse_an_uninitialised_database(data_dir: Path) -> None:
+    for args in (["park", "list"], ["user", "list"], ["energy", "--park", "P1", "--start",
+                 "2025-01-01", "--end", "2025-02-01"]):  # fmt: skip
+        r = runner.invoke(app, args)
+        assert r.exit_code == 1, args
+        assert "holds no Lingtan tables: run `lingtan init` first" in r.output
+
+
+def test_demo_refuses_an_existing_demo_park(data_dir: Path) -> None:
+    ok("init")
+    ok("park", "add", "qujing-demo", "曲靖", "--province", "CN-YN")
+    r = runner.invoke(app, ["demo"])
+    assert r.exit_code == 1
+    assert "error: park 'qujing-demo' exists: the demo is loaded already" in r.output
+    assert "Traceback" not in r.output
+    assert "demo not loaded" in ok("demo", "--if-empty")
+
+
+def test_park_and_user_input_is_checked(data_dir: Path) -> None:
+    _fresh_park(data_dir)
+    bad = runner.invoke(app, ["park", "add", "P10", "x", "--province", "ZZ"])
+    assert bad.exit_code == 1
+    assert "unknown province 'ZZ'" in bad.output and "CN-YN" in bad.output
+    level = runner.invoke(
+        app, ["energy", "--park", "P1", "--start", "2025-01-01", "--end", "2025-02-01",
+              "--level", "plant"],
+    )  # fmt: skip
+    assert level.exit_code == 2
+    assert "'plant' is not one of 'enterprise', 'park'" in plain(level.output)
+    pw = "long-enough-1\nlong-enough-1\n"
+    verifier = runner.invoke(
+        app,
+        ["user", "add", "bob8", "--role", "verifier", "--park", "P1", "--enterprise", "A"],
+        input=pw,
+    )
+    assert verifier.exit_code == 1
+    assert "role verifier covers a whole park: give no enterprise (got 'A')" in verifier.output
+    ok("user", "add", "bob9", "--role", "verifier", "--park", "P1", input=pw)
+    listed = json.loads(ok("user", "list", "--json"))
+    assert [(u["username"], u["enterprise_id"]) for u in listed] == [("bob9", None)]
+
+
+def test_register_max_option_gives_rollovers(data_dir: Path) -> None:
+    _fresh_park(data_dir)
+    meter = ["park", "meter", "P1", "A-GAS", "--enterprise", "A", "--carrier", "natural_gas",
+             "--role", "purchase", "--unit", "m3"]  # fmt: skip
+    flat = runner.invoke(app, [*meter, "--register-max", "100000"])
+    assert flat.exit_code == 1 and "the meter is not cumulative" in flat.output
+    zero = runner.invoke(app, [*meter, "--cumulative", "--register-max", "0"])
+    assert zero.exit_code == 1 and "register_max 0 must be a positive number" in zero.output
+    ok(*meter, "--cumulative", "--register-max", "100000")
+    gas = data_dir / "gas.csv"
+    gas.write_text(
+        "meter,timestamp,value\n"
+        "A-GAS,2025-03-01 00:00,99998\nA-GAS,2025-03-01 00:15,3\nA-GAS,2025-03-01 00:30,100001\n"
+    )
+    out = json.loads(ok("import", str(gas), "--park", "P1", "--json"))
+    # 99998 → 3 across the rollover at 100000: 2 + 3 = 5 m3; 100001 cannot be on the register
+    assert (out[0]["accepted"], out[0]["flagged"], out[0]["rejected"]) == (1, 1, 1)
+    assert out[0]["rejections"][0]["row"] == 4
+    assert _march_kwh() == pytest.approx(5.0)  # the park total of the only gas meter, in m3

@@ -15,6 +15,7 @@ from lingtan.errors import IngestError, TenantAccessError
 from lingtan.ingest.files import read_interval_file, split_csv
 from lingtan.services import ingest as ingest_service
 from lingtan.services.ingest import import_file, import_frame
+from lingtan.services.parks import MeterSpec, create_meter
 from lingtan.services.principal import Principal
 from lingtan.store.models import (
     ImportBatch,
@@ -491,3 +492,206 @@ def test_a_spread_interval_that_becomes_measured_loses_its_flag(session: Session
         (1800, 10.0, 2),
     ]
     assert (s.accepted, s.unchanged, s.revised) == (0, 3, 0)
+
+
+def test_extra_column_named_row_is_ignored(session: Session) -> None:
+    sp = small_park(session)
+    data = csv("""
+row,meter,timestamp,value
+17,A-IMP,2025-01-01 08:00,10
+18,A-IMP,2025-01-01 08:15,oops
+""")
+    s = _imp(session, sp.park, data)
+    # the file's own 'row' column (17, 18) is ignored: rows are numbered as the file's lines,
+    # header = 1, so the bad value is on row 3
+    assert (s.layout, s.accepted, s.rejected) == ("long", 1, 1)
+    assert s.rejections == [
+        {"row": 3, "meter": "A-IMP", "field": "value", "reason": "non-numeric value 'oops'"}
+    ]
+    assert session.scalar(select(Reading.value).where(Reading.ts == T0)) == 10.0
+
+
+def test_wide_file_with_meters_coded_value_and_row(session: Session) -> None:
+    sp = small_park(session)
+    for code in ("value", "row"):
+        create_meter(session, sp.park, MeterSpec(code, "B", "electricity", "submeter", "kWh"))
+    s = _imp(session, sp.park, csv("ts,value,row\n2025-01-01 08:00,3,4\n2025-01-01 08:15,5,"))
+    assert (s.layout, s.accepted, s.rejected) == ("wide", 3, 0)
+    stored = session.execute(
+        select(Meter.code, Reading.ts, Reading.value)
+        .join(Meter, Meter.id == Reading.meter_id)
+        .order_by(Meter.code, Reading.ts)
+    ).all()
+    # an empty cell is no reading: 'row' has one value, 'value' two
+    assert [(c, ts - T0, v) for c, ts, v in stored] == [
+        ("row", 0, 4.0),
+        ("value", 0, 3.0),
+        ("value", 900, 5.0),
+    ]
+
+
+def test_two_columns_for_the_meter_are_refused_by_name(session: Session) -> None:
+    sp = small_park(session)
+    data = "meter,表计,timestamp,value\nA-IMP,A-IMP,2025-01-01 08:00,1\n".encode()
+    with pytest.raises(
+        IngestError, match="two.csv: columns 'meter' and '表计' are all read as 'meter'; keep one"
+    ):
+        import_file(session, ADMIN, sp.park, data, "two.csv")
+    # a repeated header would otherwise leave one of the two columns unread
+    twice = csv("meter,timestamp,value,value\nA-IMP,2025-01-01 08:00,1,2")
+    with pytest.raises(IngestError, match="twice.csv: column 'value' appears more than once"):
+        import_file(session, ADMIN, sp.park, twice, "twice.csv")
+    assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_date_only_timestamps_are_local_midnight(session: Session) -> None:
+    sp = small_park(session)
+    create_meter(
+        session,
+        sp.park,
+        MeterSpec("A-DAY", "A", "electricity", "submeter", "kWh", interval_min=1440),
+    )
+    s = _imp(
+        session,
+        sp.park,
+        csv("""
+meter,timestamp,value
+A-DAY,2024-12-30,12
+A-DAY,2024/12/31,14
+A-DAY,2024-12-31 08:00,1
+"""),
+    )
+    # 2024-12-31 00:00 Asia/Shanghai = 2024-12-30 16:00 UTC = T0 − 32 h; the day before − 24 h.
+    stored = session.execute(
+        select(Reading.ts, Reading.value)
+        .join(Meter, Meter.id == Reading.meter_id)
+        .where(Meter.code == "A-DAY")
+        .order_by(Reading.ts)
+    ).all()
+    assert [(ts - T0, v) for ts, v in stored] == [(-56 * 3600, 12.0), (-32 * 3600, 14.0)]
+    # the grid check applies as usual: 08:00 is not the start of a local day
+    assert (s.accepted, s.rejected) == (2, 1)
+    assert s.rejections[0]["row"] == 4
+    assert "1440-minute interval grid" in str(s.rejections[0]["reason"])
+
+
+def _rolling_gas(session: Session, sp) -> None:
+    create_meter(
+        session,
+        sp.park,
+        MeterSpec(
+            "A-GAS5", "A", "natural_gas", "purchase", "m3", cumulative=True, register_max=100_000
+        ),
+    )
+
+
+def test_register_max_is_the_rollover_value(session: Session) -> None:
+    sp = small_park(session)
+    _rolling_gas(session, sp)
+    s = _imp(
+        session,
+        sp.park,
+        csv("""
+meter,timestamp,value
+A-GAS5,2025-01-01 08:00,99990
+A-GAS5,2025-01-01 08:15,99995
+A-GAS5,2025-01-01 08:30,15
+A-GAS5,2025-01-01 08:45,100000
+A-GAS5,2025-01-01 09:00,-1
+"""),
+    )
+    rows = session.execute(
+        select(Reading.ts, Reading.value, Reading.quality)
+        .join(Meter, Meter.id == Reading.meter_id)
+        .where(Meter.code == "A-GAS5")
+        .order_by(Reading.ts)
+    ).all()
+    # A five-digit register counts 0 … 99999: 99990 → 99995 is 5; 99995 → 15 wrapped at
+    # 100000: 5 to reach 0, then 15 = 20 (quality 4, rollover).
+    assert [(r.ts - T0, r.value, r.quality) for r in rows] == [(0, 5.0, 0), (900, 20.0, 4)]
+    assert s.flagged == 1
+    # 100000 and −1 cannot be shown by the register: rejected, kept in quarantine with the reason
+    assert [(r["row"], r["field"]) for r in s.rejections] == [(5, "value"), (6, "value")]
+    assert s.rejections[0]["reason"] == (
+        "register reading 100000.0 m3 is outside 0 … register_max − 1 of meter 'A-GAS5' "
+        "(the register wraps to 0 at register_max = 100000.0)"
+    )
+    kept = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.row)).all()
+    assert [(q.row, q.field, q.raw) for q in kept] == [
+        (5, "value", "A-GAS5,2025-01-01 08:45,100000"),
+        (6, "value", "A-GAS5,2025-01-01 09:00,-1"),
+    ]
+
+
+def test_register_max_is_compared_in_the_meter_unit(session: Session) -> None:
+    sp = small_park(session)
+    create_meter(
+        session,
+        sp.park,
+        MeterSpec(
+            "A-REG", "A", "electricity", "submeter", "kWh", cumulative=True, register_max=1e6
+        ),
+    )
+    s = _imp(
+        session,
+        sp.park,
+        csv("""
+meter,timestamp,value,unit
+A-REG,2025-01-01 08:00,999,MWh
+A-REG,2025-01-01 08:15,1000,MWh
+"""),
+    )
+    # 999 MWh = 999000 kWh < 1e6 kWh is a register value; 1000 MWh = 1e6 kWh is not
+    assert [(r["row"], r["field"]) for r in s.rejections] == [(3, "value")]
+    assert "1000000.0 kWh" in str(s.rejections[0]["reason"])
+    assert session.scalar(select(func.count()).select_from(RegisterReading)) == 1
+
+
+def test_unknown_meter_rows_of_an_operator_stay_at_park_level(session: Session) -> None:
+    sp = small_park(session)
+    data = csv("""
+meter,timestamp,value
+A-IMP,2025-01-01 08:00,10
+A-IMP,2025-01-01 08:15,oops
+B-IMQ,2025-01-01 08:00,7
+""")
+    s = _imp(session, sp.park, data)
+    batch = session.get(ImportBatch, s.batch_id)
+    assert batch is not None and batch.enterprise_id == sp.a.id  # the valid rows are all A's
+    kept = dict(session.execute(select(QuarantinedRow.row, QuarantinedRow.enterprise_id)).all())
+    # row 3 names A's meter: A's; row 4 names no meter of the park (B-IMQ, a typo of B-IMP?):
+    # nobody's enterprise
+    assert kept == {3: sp.a.id, 4: None}
+    user_a = Principal(
+        role=UserRole.ENTERPRISE_USER, username="a", park_id=sp.park.id, enterprise_id=sp.a.id
+    )
+    user_b = Principal(
+        role=UserRole.ENTERPRISE_USER, username="b", park_id=sp.park.id, enterprise_id=sp.b.id
+    )
+    manager = Principal(role=UserRole.PARK_MANAGER, username="m", park_id=sp.park.id)
+    assert [q.row for q in ingest_service.list_quarantine(session, user_a, sp.park.id)] == [3]
+    assert ingest_service.list_quarantine(session, user_b, sp.park.id) == []
+    assert [q.row for q in ingest_service.list_quarantine(session, manager, sp.park.id)] == [3, 4]
+
+
+def test_unknown_meter_rows_of_an_enterprise_uploader_are_its_own(session: Session) -> None:
+    sp = small_park(session)
+    user_b = Principal(
+        role=UserRole.ENTERPRISE_USER, username="b", park_id=sp.park.id, enterprise_id=sp.b.id
+    )
+    device_a = Principal(
+        role=UserRole.DEVICE,
+        username="key:a",
+        park_id=sp.park.id,
+        enterprise_id=sp.a.id,
+        meter_ids=frozenset(session.scalars(select(Meter.id).where(Meter.code == "A-IMP"))),
+    )
+    s_b = _imp(session, sp.park, csv("meter,timestamp,value\nZZ-1,2025-01-01 08:00,1"), p=user_b)
+    s_a = _imp(session, sp.park, csv("meter,timestamp,value\nZZ-2,2025-01-01 08:00,1"), p=device_a)
+    owners = dict(
+        session.execute(select(QuarantinedRow.batch_id, QuarantinedRow.enterprise_id)).all()
+    )
+    # the uploader wrote the row itself: it is shown to the uploader's enterprise
+    assert owners == {s_b.batch_id: sp.b.id, s_a.batch_id: sp.a.id}
+    rows_b = ingest_service.list_quarantine(session, user_b, sp.park.id)
+    assert [(q.batch_id, q.raw) for q in rows_b] == [(s_b.batch_id, "ZZ-1,2025-01-01 08:00,1")]

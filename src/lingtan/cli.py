@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import time
+from enum import StrEnum
 from pathlib import Path
 
 import polars as pl
 import typer
 import uvicorn
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from lingtan.api.app import create_app
 from lingtan.cli_carbon import carbon_app
@@ -22,9 +25,9 @@ from lingtan.cli_trace import trace_app, worker_cmd
 from lingtan.config import get_settings
 from lingtan.demo.park import build_demo_park
 from lingtan.domain import UserRole
-from lingtan.errors import LingtanError
+from lingtan.errors import ConflictError, LingtanError
 from lingtan.services import accounts, demo, energy, ingest, parks, tracing_demo
-from lingtan.store.session import migrate, session_scope
+from lingtan.store.session import get_engine, migrate, session_scope
 
 app = typer.Typer(
     help="Lingtan 零碳 — energy–carbon platform for zero-carbon parks.", no_args_is_help=True
@@ -36,6 +39,35 @@ app.add_typer(park_app, name="park")
 app.add_typer(carbon_app, name="carbon")
 app.add_typer(trace_app, name="trace")
 app.command("worker")(worker_cmd)
+
+
+class Stamps(StrEnum):
+    """Which end of its interval a source stamps."""
+
+    START = "start"
+    END = "end"
+
+
+class Level(StrEnum):
+    """Totals per enterprise or for the park as a whole."""
+
+    ENTERPRISE = "enterprise"
+    PARK = "park"
+
+
+def _ready() -> str:
+    """Return the database URL once it is known to hold Lingtan's tables (``lingtan init``)."""
+    url = database_url()
+    shown = url.split("@")[-1]
+    try:
+        initialised = inspect(get_engine(url)).has_table("park")
+    except SQLAlchemyError as exc:
+        fail(LingtanError(f"cannot open the database {shown}: {getattr(exc, 'orig', None) or exc}"))
+    if not initialised:
+        fail(
+            LingtanError(f"the database {shown} holds no Lingtan tables: run `lingtan init` first")
+        )
+    return url
 
 
 @app.command()
@@ -54,22 +86,29 @@ def demo_cmd(
 ) -> None:
     """Load the demo park (a Yunnan battery-and-materials park) and its demo accounts."""
     migrate(database_url())
-    with session_scope(database_url()) as s:
-        if not demo.database_is_empty(s):
-            if if_empty:
+    try:
+        with session_scope(database_url()) as s:
+            if if_empty and not demo.database_is_empty(s):
                 console.print("database holds a park already; demo not loaded")
                 return
-        t0 = time.perf_counter()
-        with console.status("generating the demo park (pvlib clear-sky PV, wind, loads)…"):
-            park_data = build_demo_park(year)
-        with _progress() as bar:
-            task = bar.add_task("importing readings", total=1.0)
-            park, summary = demo.load_park(
-                s, park_data, lambda stage, f: bar.update(task, completed=f, description=stage)
-            )
-        accounts_, password = demo.create_demo_accounts(s, park_data)
-        with console.status("loading and tracing the demo grid (IEEE 118-bus, a year)…"):
-            tracing_demo.load_demo_grid(s, park, year)
+            t0 = time.perf_counter()
+            with console.status("generating the demo park (pvlib clear-sky PV, wind, loads)…"):
+                park_data = build_demo_park(year)
+            if park_data.code in {x.code for x in parks.list_parks(s, OPERATOR)}:
+                raise ConflictError(
+                    f"park {park_data.code!r} exists: the demo is loaded already "
+                    "(`lingtan demo --if-empty` does nothing when a park exists)"
+                )
+            with _progress() as bar:
+                task = bar.add_task("importing readings", total=1.0)
+                park, summary = demo.load_park(
+                    s, park_data, lambda stage, f: bar.update(task, completed=f, description=stage)
+                )
+            accounts_, password = demo.create_demo_accounts(s, park_data)
+            with console.status("loading and tracing the demo grid (IEEE 118-bus, a year)…"):
+                tracing_demo.load_demo_grid(s, park, year)
+    except LingtanError as exc:
+        fail(exc)
     console.print(
         f"demo park {park.code} loaded: {summary.accepted:,} readings in {time.perf_counter() - t0:.1f} s"
     )
@@ -89,63 +128,88 @@ def _progress(disable: bool = False) -> Progress:
     )
 
 
+def _import_one(url: str, park: str, path: Path, stamps: str, bar: Progress) -> dict[str, object]:
+    """Import one file in its own transaction; return its summary, or ``source`` and ``error``."""
+    task = bar.add_task(path.name, total=1.0)
+
+    def report(stage: str, fraction: float) -> None:
+        bar.update(task, completed=fraction)
+
+    try:
+        data = path.read_bytes()
+        with session_scope(url) as s:
+            summary = ingest.import_file(
+                s, OPERATOR, parks.get_park(s, park), data, path.name, stamps, progress=report
+            )
+    except OSError as exc:
+        error = f"{path.name}: cannot be read ({exc.strerror or exc})"
+    except LingtanError as exc:
+        error = exc.message if exc.message.startswith(path.name) else f"{path.name}: {exc.message}"
+    else:
+        return {**summary.as_dict(), "error": None}
+    bar.update(task, description=f"{path.name} failed")
+    return {"source": path.name, "error": error}
+
+
+SUMMARY_COLUMNS = ("source", "layout", "accepted", "unchanged", "revised", "rejected", "flagged")
+
+
 @app.command("import")
 def import_cmd(
-    files: list[Path],
+    files: list[Path] = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        metavar="FILE",
+        help="CSV, .xlsx or Parquet files, long or wide; each is imported on its own",
+    ),
     park: str = typer.Option(..., help="park code"),
-    stamps: str = typer.Option("start", help="the source stamps interval 'start' or 'end'"),
+    stamps: Stamps = typer.Option(Stamps.START, help="which end of its interval the source stamps"),
     as_json: JsonOpt = False,
 ) -> None:
-    """Import interval data files (CSV, .xlsx, Parquet; long or wide)."""
-    results = []
+    """Import interval data files (CSV, .xlsx, Parquet; long or wide).
+
+    Each file is its own import (its own batch, committed when the file is done): a file that
+    fails is reported and the others are still imported.  The command ends with a summary per
+    file and exits with status 1 if any file failed.
+    """
+    url = _ready()
     try:
-        with session_scope(database_url()) as s:
-            p = parks.get_park(s, park)
-            with _progress(disable=as_json) as bar:
-                for f in files:
-                    task = bar.add_task(f.name, total=1.0)
-
-                    def report(stage: str, fraction: float, t: TaskID = task) -> None:
-                        bar.update(t, completed=fraction)
-
-                    summary = ingest.import_file(
-                        s,
-                        OPERATOR,
-                        p,
-                        f.read_bytes(),
-                        f.name,
-                        stamps,
-                        progress=report,
-                    )
-                    results.append(summary.as_dict())
+        with session_scope(url) as s:
+            parks.get_park(s, park)
     except LingtanError as exc:
         fail(exc)
+    with _progress(disable=as_json) as bar:
+        results = [_import_one(url, park, f, stamps.value, bar) for f in files]
+    failed = [r for r in results if r["error"] is not None]
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=1))
-        return
-    print_rows(
-        [
-            {
-                k: r[k]
-                for k in (
-                    "source",
-                    "layout",
-                    "accepted",
-                    "unchanged",
-                    "revised",
-                    "rejected",
-                    "flagged",
-                )
-            }
-            for r in results
-        ],
-        False,
-        "import",
-    )
+    else:
+        _print_import(results)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_import(results: list[dict[str, object]]) -> None:
+    """Print the summary per file, the first rejected rows of each, and the files that failed."""
+    failed = [r for r in results if r["error"] is not None]
+    rows = [
+        {k: r.get(k) for k in SUMMARY_COLUMNS} | {"result": "failed" if r["error"] else "done"}
+        for r in results
+    ]
+    print_rows(rows, False, "import")
     for r in results:
-        rej = r["rejections"]
+        rej = r.get("rejections")
         if rej:
             print_rows(rej[:50], False, f"rejected rows of {r['source']} (first 50)")  # type: ignore[index]
+    for r in failed:
+        console.print(f"[red]error:[/red] {r['error']}", soft_wrap=True)
+    if failed:
+        console.print(
+            f"{len(failed)} of {len(results)} files not imported; the others were imported "
+            "(each file is its own import)"
+        )
 
 
 @app.command("energy")
@@ -155,12 +219,13 @@ def energy_cmd(
     end: str = typer.Option(..., help="local end date (exclusive)"),
     bucket: str = typer.Option("month", help="hour, day, month or year"),
     enterprise: str | None = typer.Option(None, help="enterprise code"),
-    level: str = typer.Option("enterprise", help="enterprise or park"),
+    level: Level = typer.Option(Level.ENTERPRISE, help="totals per enterprise or for the park"),
     as_json: JsonOpt = False,
 ) -> None:
     """Energy by enterprise (or park), carrier and period, in physical units and tce."""
+    url = _ready()
     try:
-        with session_scope(database_url()) as s:
+        with session_scope(url) as s:
             p = parks.get_park(s, park)
             ent_id = None
             if enterprise:
@@ -177,7 +242,7 @@ def energy_cmd(
     cols = ["carrier", "bucket", "quantity", "unit", "tce", "completeness"]
     df = (
         energy.park_totals(report).select(cols)
-        if level == "park"
+        if level == Level.PARK
         else report.select("enterprise", *cols)
     )
     df = df.with_columns(
@@ -190,8 +255,12 @@ def energy_cmd(
 def user_add(
     username: str,
     role: UserRole = typer.Option(..., help="admin, park_manager, enterprise_user, verifier"),
-    park: str | None = typer.Option(None, help="park code (all roles but admin)"),
-    enterprise: str | None = typer.Option(None, help="enterprise code (enterprise_user)"),
+    park: str | None = typer.Option(
+        None, help="park code: needed by every role but admin, refused for admin"
+    ),
+    enterprise: str | None = typer.Option(
+        None, help="enterprise code of the park: needed by enterprise_user, refused otherwise"
+    ),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """Create a user (the first admin of a platform is created this way)."""
@@ -209,7 +278,7 @@ def user_add(
 @user_app.command("list")
 def user_list(as_json: JsonOpt = False) -> None:
     """List users."""
-    with session_scope(database_url()) as s:
+    with session_scope(_ready()) as s:
         rows = [
             {
                 "id": u.id,
@@ -231,8 +300,9 @@ def user_key(
     meters: list[str] = typer.Option(..., "--meter", help="meter code the key may write (repeat)"),
 ) -> None:
     """Create a device API key that may write readings of the given meters only."""
+    url = _ready()
     try:
-        with session_scope(database_url()) as s:
+        with session_scope(url) as s:
             p = parks.get_park(s, park)
             ent = [e for e in parks.list_enterprises(s, OPERATOR, p.id) if e.code == enterprise]
             if not ent:
@@ -246,7 +316,7 @@ def user_key(
 @park_app.command("list")
 def park_list(as_json: JsonOpt = False) -> None:
     """List parks with their enterprises and meter counts."""
-    with session_scope(database_url()) as s:
+    with session_scope(_ready()) as s:
         rows = []
         for p in parks.list_parks(s, OPERATOR):
             ents = parks.list_enterprises(s, OPERATOR, p.id)
@@ -267,7 +337,11 @@ def park_list(as_json: JsonOpt = False) -> None:
 def park_add(
     code: str,
     name: str,
-    province: str = typer.Option(..., help="e.g. CN-YN"),
+    province: str = typer.Option(
+        ...,
+        help="ISO 3166-2:CN code of the grid reference data, e.g. CN-YN "
+        "(Inner Mongolia: CN-NM-W or CN-NM-E, its west and east grids)",
+    ),
     latitude: float | None = None,
     longitude: float | None = None,
     grid_bus: str | None = typer.Option(None, help="name of the grid bus the park connects to"),
@@ -300,8 +374,9 @@ def enterprise_add(
     key_emitter: bool = False,
 ) -> None:
     """Add an enterprise to a park."""
+    url = _ready()
     try:
-        with session_scope(database_url()) as s:
+        with session_scope(url) as s:
             parks.create_enterprise(
                 s,
                 parks.get_park(s, park),
@@ -315,8 +390,9 @@ def enterprise_add(
 @park_app.command("site")
 def site_add(park: str, enterprise: str, code: str, name: str) -> None:
     """Add a site (plant, building) to an enterprise."""
+    url = _ready()
     try:
-        with session_scope(database_url()) as s:
+        with session_scope(url) as s:
             p = parks.get_park(s, park)
             parks.create_site(s, parks.enterprise_by_code(s, OPERATOR, p, enterprise), code, name)
     except LingtanError as exc:
@@ -332,17 +408,35 @@ def meter_add(
     carrier: str = typer.Option(...),
     role: str = typer.Option(...),
     unit: str = typer.Option(...),
-    interval_min: int = 15,
-    cumulative: bool = False,
+    interval_min: int = typer.Option(15, help="interval length [min]; divides a day"),
+    cumulative: bool = typer.Option(
+        False, help="values are a cumulative register read at interval end"
+    ),
+    register_max: float | None = typer.Option(
+        None,
+        help="rollover value of a cumulative register: it counts 0 … register_max − 1, then "
+        "shows 0 (a five-digit register: 100000); readings outside are rejected",
+    ),
     parent: str | None = None,
     name: str = "",
     site: str | None = typer.Option(None, help="site code"),
 ) -> None:
     """Add a meter to an enterprise."""
+    url = _ready()
     try:
-        with session_scope(database_url()) as s:
+        with session_scope(url) as s:
             spec = parks.MeterSpec(
-                code, enterprise, carrier, role, unit, name, site, interval_min, cumulative, parent
+                code,
+                enterprise,
+                carrier,
+                role,
+                unit,
+                name,
+                site,
+                interval_min,
+                cumulative,
+                parent,
+                register_max,
             )
             parks.create_meter(s, parks.get_park(s, park), spec)
     except LingtanError as exc:

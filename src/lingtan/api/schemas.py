@@ -46,7 +46,10 @@ class ParkIn(BaseModel):
     code: str = Field(min_length=1, max_length=64)
     name: str
     name_en: str = ""
-    province: str = Field(description="ISO 3166-2 code, e.g. CN-YN")
+    province: str = Field(
+        description="ISO 3166-2:CN code of the grid reference data, e.g. CN-YN "
+        "(CN-NM-W / CN-NM-E for the western and eastern Inner Mongolia grids)"
+    )
     latitude: float | None = None
     longitude: float | None = None
     altitude_m: float | None = None
@@ -114,7 +117,11 @@ class MeterIn(BaseModel):
     )
     parent_code: str | None = None
     register_max: float | None = Field(
-        None, description="register maximum before rollover, if known"
+        None,
+        description=(
+            "rollover value (modulus) of a cumulative register: it counts 0 … register_max − 1, "
+            "then shows 0 (100000 for five digits); readings outside are rejected"
+        ),
     )
 
 

@@ -9,6 +9,7 @@ number so that a rejected row can be reported as it was written.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,19 +95,13 @@ def _read_raw(data: bytes, file_format: str, name: str) -> pl.DataFrame:
         raise IngestError(f"{name}: cannot be read as {file_format}: {exc}") from exc
 
 
-def _canonical_columns(df: pl.DataFrame) -> pl.DataFrame:
-    rename = {
-        c: COLUMN_MAP[c.strip().lower()] for c in df.columns if c.strip().lower() in COLUMN_MAP
-    }
-    return df.rename(rename)
-
-
 def parse_timestamps(raw: pl.Expr, timezone: str) -> pl.Expr:
     """Turn timestamps (text or datetime) into integer epoch seconds, UTC.
 
     Text without a zone is local time in ``timezone`` (Asia/Shanghai by default); text with an
-    offset (``+08:00``, ``Z``) is honoured.  Unparseable text becomes null, for the caller to
-    reject with the row number.
+    offset (``+08:00``, ``Z``) is honoured.  A date alone (``2025-06-01``, ``2025/06/01``) is
+    local midnight, the start of a daily interval.  Unparseable text becomes null, for the caller
+    to reject with the row number.
     """
     text = (
         raw.str.strip_chars()
@@ -119,6 +114,8 @@ def parse_timestamps(raw: pl.Expr, timezone: str) -> pl.Expr:
         text.str.replace(r"^(\S+ \d{1,2}:\d{2})", "$1:00")
     )
     text = with_seconds.otherwise(text)
+    date_only = text.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$")
+    text = pl.when(date_only).then(pl.concat_str([text, pl.lit(" 00:00:00")])).otherwise(text)
     aware = text.str.contains(r"[+-]\d{2}:?\d{2}$")
     parsed_aware = text.str.to_datetime("%Y-%m-%d %H:%M:%S%z", strict=False, time_zone="UTC")
     parsed_naive = (
@@ -147,6 +144,8 @@ FAST_FORMATS = (
     ("%Y-%m-%d %H:%M:%S", False),
     ("%Y-%m-%dT%H:%M:%S%z", True),
     ("%Y-%m-%d %H:%M", False),
+    ("%Y-%m-%d", False),  # a date alone: local midnight (daily meters)
+    ("%Y/%m/%d", False),
 )
 
 
@@ -185,24 +184,61 @@ def epoch_seconds(raw: pl.Series, timezone: str) -> pl.Series:
     return out
 
 
-def _to_long(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, str]:
-    cols = set(df.columns)
-    if {"meter", "ts", "value"} <= cols:
-        keep = ["row", "meter", "ts", "value"] + (["unit"] if "unit" in cols else [])
-        return df.select(keep), "long"
-    if "ts" not in cols:
-        first = df.columns[1] if len(df.columns) > 1 else None
-        if first is None:
-            raise IngestError(f"{name}: no columns found")
-        df = df.rename({first: "ts"})
-    meters = [c for c in df.columns if c not in ("row", "ts")]
+def _columns_by_meaning(columns: list[str]) -> dict[str, list[str]]:
+    """Group the file's columns by the Lingtan name :data:`COLUMN_MAP` gives them."""
+    found: dict[str, list[str]] = {}
+    for c in columns:
+        ours = COLUMN_MAP.get(c.strip().lower())
+        if ours is not None:
+            found.setdefault(ours, []).append(c)
+    return found
+
+
+def _one(found: dict[str, list[str]], ours: str, name: str) -> str:
+    if len(found[ours]) > 1:
+        same = " and ".join(repr(c) for c in found[ours])
+        raise IngestError(f"{name}: columns {same} are all read as {ours!r}; keep one of them")
+    return found[ours][0]
+
+
+def _to_long(df: pl.DataFrame, name: str, first_row: int) -> tuple[pl.DataFrame, str]:
+    """Return the frame in long layout with the file row number, and the layout detected.
+
+    The file's own column names never meet the internal ones (``row``, ``meter``, ``value``):
+    long files are selected by meaning (other columns are ignored), and wide files' meter
+    columns are renamed positionally before unpivoting, so a meter coded ``value`` or an extra
+    column called ``row`` cannot clash.
+    """
+    for c in df.columns:  # the CSV reader renames a repeated header to <name>_duplicated_<n>
+        base = re.fullmatch(r"(.*)_duplicated_\d+", c)
+        if base is not None and base.group(1) in df.columns:
+            raise IngestError(
+                f"{name}: column {base.group(1)!r} appears more than once in the header; "
+                "give each column its own name"
+            )
+    found = _columns_by_meaning(df.columns)
+    if {"meter", "ts", "value"} <= found.keys():
+        keep = ("meter", "ts", "value", "unit") if "unit" in found else ("meter", "ts", "value")
+        long = df.select(pl.col(_one(found, c, name)).alias(c) for c in keep)
+        return long.with_row_index("row", offset=first_row), "long"
+    ts_col = _one(found, "ts", name) if "ts" in found else df.columns[0]
+    meters = [c for c in df.columns if c != ts_col]
     if not meters:
         raise IngestError(
             f"{name}: neither long format (meter, timestamp, value) nor wide format "
             "(timestamp, one column per meter)"
         )
-    long = df.with_columns(pl.col(meters).cast(pl.String)).unpivot(
-        index=["row", "ts"], on=meters, variable_name="meter", value_name="value"
+    internal = [f"m{i}" for i in range(len(meters))]
+    wide = df.select(
+        pl.col(ts_col).alias("ts"),
+        *(pl.col(c).cast(pl.String).alias(i) for c, i in zip(meters, internal, strict=True)),
+    ).with_row_index("row", offset=first_row)
+    long = wide.unpivot(
+        index=["row", "ts"], on=internal, variable_name="meter", value_name="value"
+    ).with_columns(
+        pl.col("meter").replace_strict(
+            dict(zip(internal, meters, strict=True)), return_dtype=pl.String
+        )
     )
     return long.filter(pl.col("value").is_not_null() & (pl.col("value") != "")), "wide"
 
@@ -269,12 +305,8 @@ def read_interval_file(
         raise IngestError(f"{name}: the file holds no data rows")
     if first_row is None:
         first_row = 2 if file_format in ("csv", "xlsx") else 1
-    df = (
-        _canonical_columns(df)
-        .with_row_index("row", offset=first_row)
-        .with_columns(pl.col("row").cast(pl.Int64))
-    )
-    long, layout = _to_long(df, name)
+    long, layout = _to_long(df, name, first_row)
+    long = long.with_columns(pl.col("row").cast(pl.Int64))
     if not isinstance(long.schema["ts"], pl.Datetime | pl.Date):
         long = long.with_columns(pl.col("ts").cast(pl.String))
         long = long.with_columns(ts_epoch=epoch_seconds(long["ts"], timezone))

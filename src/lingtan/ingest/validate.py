@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from lingtan.errors import UnitError
+from lingtan.errors import UnitError, ValidationError
 from lingtan.units import conversion_factor
 
 QUALITY = {
     0: "measured",
     2: "register difference spread evenly over a gap in register readings",
     3: "register went backwards: meter replacement, new register assumed to start at zero",
-    4: "register went backwards: rollover at the register maximum",
+    4: "register went backwards: rollover, the register wrapped to zero at register_max",
 }
 
 REJECT_SCHEMA = pl.Schema(
@@ -32,7 +32,16 @@ REJECT_SCHEMA = pl.Schema(
 )
 
 # Columns of the meter table the checks need.
-METER_COLUMNS = ("meter", "meter_id", "enterprise_id", "interval_s", "cumulative", "unit", "role")
+METER_COLUMNS = (
+    "meter",
+    "meter_id",
+    "enterprise_id",
+    "interval_s",
+    "cumulative",
+    "unit",
+    "role",
+    "register_max",
+)
 
 
 @dataclass(frozen=True)
@@ -113,9 +122,14 @@ def check_rows(
         always stamped at the instant they were read.
     local_offset_s : int
         Offset of local time from UTC [s], for aligning intervals of a day or longer.
+
+    Raises
+    ------
+    ValidationError
+        If ``stamps`` is neither ``start`` nor ``end``.
     """
     if stamps not in ("start", "end"):
-        raise ValueError(f"stamps must be 'start' or 'end', not {stamps!r}")
+        raise ValidationError(f"stamps: {stamps!r} is not one of 'start', 'end'")
     df = frame.join(
         meters.select(METER_COLUMNS).rename({"unit": "meter_unit"}), on="meter", how="left"
     )
@@ -197,6 +211,8 @@ def check_rows(
         )
     )
     df = df.filter(~negative)
+    df, out_of_range = _check_register_range(df)
+    rejects.append(out_of_range)
     df, dup_rejects, duplicates = _resolve_duplicates(df)
     rejects.append(dup_rejects)
     cumulative = pl.col("cumulative")
@@ -206,6 +222,30 @@ def check_rows(
     registers = df.filter(cumulative).select("meter_id", "ts", "value", "row")
     rejected = pl.concat(rejects).sort("row")
     return CheckedRows(intervals, registers, rejected, duplicates)
+
+
+def _check_register_range(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Reject register readings outside ``0 ≤ value < register_max`` of a meter that has one.
+
+    ``register_max`` is the rollover value (modulus): the register counts 0 … register_max − 1
+    and then shows 0 again, so a reading of register_max or more (or below zero) cannot have
+    been read from it.  Values are compared in the meter's unit.
+    """
+    bounded = pl.col("cumulative") & pl.col("register_max").is_not_null()
+    outside = bounded & ((pl.col("value") < 0) | (pl.col("value") >= pl.col("register_max")))
+    rejects = _reject(
+        df.filter(outside),
+        "value",
+        pl.format(
+            "register reading {} {} is outside 0 … register_max − 1 of meter '{}' "
+            "(the register wraps to 0 at register_max = {})",
+            pl.col("value"),
+            pl.col("meter_unit"),
+            pl.col("meter"),
+            pl.col("register_max"),
+        ),
+    )
+    return df.filter(~outside), rejects
 
 
 def _resolve_duplicates(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -245,8 +285,11 @@ def registers_to_intervals(
     The register read at instant ``t`` closes the interval ``[t - Δ, t)``; its value is
     ``reg(t) - reg(t - Δ)``.  A difference across a gap of several intervals is spread evenly
     over them (quality 2).  A register that goes backwards is never a negative consumption: with
-    a known register maximum it is a rollover, ``max - prev + cur`` (quality 4); otherwise a meter
-    replacement whose new register started at zero, ``cur`` (quality 3).
+    a known ``register_max`` it is a rollover, ``register_max - prev + cur`` (quality 4): the
+    register counts 0 … register_max − 1 and wraps to 0, so from ``prev`` it advanced
+    ``register_max - prev`` to reach 0 and then ``cur`` (a five-digit register, register_max
+    100000: 99990 → 15 is 25).  Without one it is a meter replacement whose new register started
+    at zero, ``cur`` (quality 3).
 
     Stored and new readings are merged (a new reading replaces a stored one at the same instant)
     and the intervals between every pair of consecutive readings with at least one new end are
@@ -263,7 +306,7 @@ def registers_to_intervals(
         the earliest new reading to the first one after the latest (see
         :func:`lingtan.store.readings.prior_registers`).
     meters : polars.DataFrame
-        meter_id, interval_s, register_max (null when unknown).
+        meter_id, interval_s, register_max (the rollover value; null when unknown).
 
     Returns
     -------

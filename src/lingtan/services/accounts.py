@@ -101,7 +101,34 @@ class NewUser:
     display_name: str = ""
 
 
+# What each role is attached to: (needs a park, needs an enterprise); the other is refused.
+ROLE_SCOPE: dict[UserRole, tuple[bool, bool]] = {
+    UserRole.ADMIN: (False, False),
+    UserRole.PARK_MANAGER: (True, False),
+    UserRole.VERIFIER: (True, False),
+    UserRole.ENTERPRISE_USER: (True, True),
+}
+
+
+def _check_role_scope(spec: NewUser) -> None:
+    """Refuse a park or enterprise the role does not take, or a missing one it needs."""
+    needs_park, needs_enterprise = ROLE_SCOPE[spec.role]
+    role = f"user {spec.username!r}: role {spec.role.value}"
+    if not needs_park and spec.park_code:
+        raise ValidationError(f"{role} sees every park: give no park (got {spec.park_code!r})")
+    if not needs_enterprise and spec.enterprise_code:
+        raise ValidationError(
+            f"{role} covers a whole park: give no enterprise (got {spec.enterprise_code!r}); "
+            "an enterprise's own account has role enterprise_user"
+        )
+    if needs_park and not spec.park_code:
+        raise ValidationError(f"{role} needs a park")
+    if needs_enterprise and not spec.enterprise_code:
+        raise ValidationError(f"{role} needs an enterprise of its park")
+
+
 def _resolve_scope(session: Session, spec: NewUser) -> tuple[int | None, int | None]:
+    _check_role_scope(spec)
     park_id = enterprise_id = None
     if spec.park_code:
         park = session.scalar(select(Park).where(Park.code == spec.park_code))
@@ -109,8 +136,6 @@ def _resolve_scope(session: Session, spec: NewUser) -> tuple[int | None, int | N
             raise NotFoundError(f"park {spec.park_code!r} does not exist")
         park_id = park.id
     if spec.enterprise_code:
-        if park_id is None:
-            raise ValidationError("an enterprise is named within its park: give the park too")
         ent = session.scalar(
             select(Enterprise).where(
                 Enterprise.park_id == park_id, Enterprise.code == spec.enterprise_code
@@ -121,16 +146,15 @@ def _resolve_scope(session: Session, spec: NewUser) -> tuple[int | None, int | N
                 f"enterprise {spec.enterprise_code!r} is not in park {spec.park_code!r}"
             )
         enterprise_id = ent.id
-    if spec.role in (UserRole.PARK_MANAGER, UserRole.VERIFIER) and park_id is None:
-        raise ValidationError(f"role {spec.role.value} needs a park")
-    if spec.role == UserRole.ENTERPRISE_USER and enterprise_id is None:
-        raise ValidationError("role enterprise_user needs an enterprise")
     return park_id, enterprise_id
 
 
 def create_user(session: Session, spec: NewUser, by: Principal | None = None) -> User:
     """Create a user; ``by=None`` is the local command line (the machine's operator).
 
+    The role decides the scope (:data:`ROLE_SCOPE`): an admin has no park and no enterprise; a
+    park manager and a verifier have a park and no enterprise; an enterprise user has a park
+    and an enterprise of that park.  Anything else is refused, never stored and reinterpreted.
     A park manager may create users inside their own park, but not admins.
     """
     if len(spec.password) < 8:

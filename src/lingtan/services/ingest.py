@@ -17,7 +17,8 @@ import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from lingtan.errors import TenantAccessError, ValidationError
+from lingtan.domain import UserRole
+from lingtan.errors import PayloadTooLargeError, TenantAccessError
 from lingtan.ingest.files import (
     LONG_SCHEMA,
     ParsedFile,
@@ -151,11 +152,12 @@ def import_frame(
     progress("check", 0.1)
     checked = check_rows(frame, meters, now_s, stamps, utc_offset_s(park.timezone, now_s))
     batch = _open_batch(session, p, park, source, file_format, stamps)
-    return _store(session, park, batch, meters, checked, layout, None, progress)
+    return _store(session, p, park, batch, meters, checked, layout, None, progress)
 
 
 def _store(
     session: Session,
+    p: Principal,
     park: Park,
     batch: ImportBatch,
     meters: pl.DataFrame,
@@ -164,7 +166,14 @@ def _store(
     loaded: MergeCounts | None,
     progress: Progress,
 ) -> ImportSummary:
-    """Merge checked rows (unless ``loaded`` says the intervals are in), quarantine, summarise."""
+    """Merge checked rows (unless ``loaded`` says the intervals are in), quarantine, summarise.
+
+    A rejected row belongs to the enterprise of its meter.  A row whose meter is unknown (not
+    in the park, or not the caller's) belongs to the uploader's enterprise when an enterprise
+    user or device key sent it, and otherwise stays at park level (``enterprise_id`` NULL, seen
+    by the park's managers): a mistyped code in an operator's file may be another enterprise's
+    meter, so its raw row must not be shown to the enterprise the rest of the file belongs to.
+    """
     conn = session.connection()
     touched = set(
         meters.join(
@@ -190,9 +199,10 @@ def _store(
     if loaded is not None:
         counts = MergeCounts(counts.inserted + loaded.inserted, counts.unchanged, counts.revised)
     progress("quarantine", 0.9)
+    own = p.enterprise_id if p.role in (UserRole.ENTERPRISE_USER, UserRole.DEVICE) else None
     rejected = checked.rejected.join(
         meters.select("meter", "enterprise_id"), on="meter", how="left"
-    ).with_columns(pl.col("enterprise_id").fill_null(pl.lit(batch.enterprise_id, pl.Int64)))
+    ).with_columns(pl.col("enterprise_id").fill_null(pl.lit(own, pl.Int64)))
     if rejected.height:
         session.execute(
             insert(QuarantinedRow),
@@ -267,11 +277,11 @@ def _import_streaming(
         )
         add_hourly_sums(conn, hours[0])
         loaded = MergeCounts(whole.intervals.height, 0, 0)
-        return _store(session, park, batch, meters, whole, parsed[0].layout, loaded, progress)
+        return _store(session, p, park, batch, meters, whole, parsed[0].layout, loaded, progress)
     # a key exists already (stored, or repeated across chunks): check the file as a whole
     frame = pl.concat([x.frame for x in parsed])
     whole = check_rows(frame, meters, now_s, stamps, utc_offset_s(park.timezone, now_s))
-    return _store(session, park, batch, meters, whole, parsed[0].layout, None, progress)
+    return _store(session, p, park, batch, meters, whole, parsed[0].layout, None, progress)
 
 
 def import_file(
@@ -286,7 +296,7 @@ def import_file(
 ) -> ImportSummary:
     """Parse a CSV, Excel or Parquet file and import it (see :func:`import_frame`)."""
     if max_bytes is not None and len(data) > max_bytes:
-        raise ValidationError(
+        raise PayloadTooLargeError(
             f"{name}: {len(data)} bytes exceeds the upload limit of {max_bytes} bytes"
         )
     if session.get_bind().dialect.name == "postgresql" and detect_format(name) == "csv":

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lingtan.domain import Carrier, MeterRole
+from lingtan.domain import Carrier, MeterRole, UserRole
 from lingtan.errors import ConflictError, NotFoundError, ValidationError
+from lingtan.reference.carbon import grid_factors, province_grids
 from lingtan.services.principal import (
     Principal,
     enterprise_scope,
@@ -77,13 +81,50 @@ class MeterSpec:
     interval_min: int = 15
     cumulative: bool = False
     parent_code: str | None = None
+    # Rollover value (modulus) of a cumulative register: it counts 0 … register_max − 1 and
+    # then shows 0 again (100000 for a five-digit register); None when unknown.
     register_max: float | None = None
+
+
+@cache
+def province_codes() -> frozenset[str]:
+    """Return the province codes a park may name: those of the shipped grid reference data.
+
+    ISO 3166-2:CN codes (``CN-YN``) of ``province_grid.csv`` — with Inner Mongolia split into
+    its west and east grids, ``CN-NM-W`` and ``CN-NM-E`` — and of the provincial factors of
+    ``grid_emission_factors.csv``.  A park elsewhere would silently get the national factor.
+    """
+    provincial = {g.region_code for g in grid_factors() if g.kind == "provincial"}
+    return frozenset(province_grids()) | provincial
+
+
+def _check_park(spec: ParkSpec) -> ParkSpec:
+    """Return the spec with its province code normalised; refuse values that cannot be right."""
+    where = f"park {spec.code!r}"
+    province = spec.province.strip().upper()
+    if province not in province_codes():
+        raise ValidationError(
+            f"{where}: unknown province {spec.province!r}; use an ISO 3166-2:CN code of the "
+            f"shipped grid reference data: {', '.join(sorted(province_codes()))}"
+        )
+    if spec.latitude is not None and not -90 <= spec.latitude <= 90:
+        raise ValidationError(f"{where}: latitude {spec.latitude} is not within -90 … 90")
+    if spec.longitude is not None and not -180 <= spec.longitude <= 180:
+        raise ValidationError(f"{where}: longitude {spec.longitude} is not within -180 … 180")
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            f"{where}: unknown time zone {spec.timezone!r}; use an IANA name like Asia/Shanghai"
+        ) from exc
+    return replace(spec, province=province)
 
 
 def create_park(session: Session, spec: ParkSpec, by: Principal | None = None) -> Park:
     """Create a park (platform admin, or the local command line when ``by`` is None)."""
     if by is not None:
         require_admin(by)
+    spec = _check_park(spec)
     if session.scalar(select(Park.id).where(Park.code == spec.code)) is not None:
         raise ConflictError(f"park {spec.code!r} exists")
     park = Park(**spec.__dict__)
@@ -152,6 +193,17 @@ def _check_meter(spec: MeterSpec) -> tuple[Carrier, MeterRole, str]:
         raise ValidationError(f"{where}: unit {unit!r} does not measure {carrier.value}")
     if spec.interval_min <= 0 or (1440 % spec.interval_min and spec.interval_min % 1440):
         raise ValidationError(f"{where}: interval {spec.interval_min} min does not divide a day")
+    if spec.register_max is not None:
+        if not spec.cumulative:
+            raise ValidationError(
+                f"{where}: register_max {spec.register_max:g} is given but the meter is not "
+                "cumulative (only a register rolls over)"
+            )
+        if not math.isfinite(spec.register_max) or spec.register_max <= 0:
+            raise ValidationError(
+                f"{where}: register_max {spec.register_max:g} must be a positive number, the "
+                "rollover value (a five-digit register counts 0 … 99999: register_max 100000)"
+            )
     return carrier, role, unit
 
 
@@ -216,6 +268,8 @@ def create_meter(
 
 def list_parks(session: Session, p: Principal) -> list[Park]:
     """Return the parks the caller belongs to (every park for an admin)."""
+    if p.role == UserRole.DEVICE:
+        return []  # a device key writes readings of its meters and reads nothing
     stmt = select(Park).order_by(Park.code)
     if not p.is_admin:
         stmt = stmt.where(Park.id == p.park_id)
@@ -264,7 +318,7 @@ def list_sites(session: Session, p: Principal, park: Park) -> list[tuple[Site, E
         .where(Enterprise.park_id == park.id, enterprise_scope(p))
         .order_by(Enterprise.code, Site.code)
     )
-    return [(s, e) for s, e in session.execute(stmt).tuples()]
+    return [(s, e) for s, e in session.execute(stmt)]
 
 
 def list_meters(

@@ -80,7 +80,14 @@ class Site(Base):
 
 
 class Meter(Base):
-    """A meter: what it measures (carrier, role, unit) and how it reports (interval, register)."""
+    """A meter: what it measures (carrier, role, unit) and how it reports (interval, register).
+
+    ``cumulative`` meters report a register read at interval end.  ``register_max`` (only on a
+    cumulative meter, in the meter's unit, > 0, NULL when unknown) is the register's rollover
+    value, its modulus: the register counts 0 … register_max − 1 and then shows 0 again (100000
+    for a five-digit register showing 99999 → 0).  A step back from ``prev`` to ``cur`` is then
+    ``register_max − prev + cur``; a reading outside 0 … register_max − 1 is rejected.
+    """
 
     __tablename__ = "meter"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -28,7 +28,12 @@ def list_parks(session: SessionDep, p: CurrentPrincipal) -> list[ParkOut]:
 
 @router.post("/parks", response_model=ParkOut, status_code=201)
 def create_park(body: ParkIn, session: SessionDep, p: CurrentPrincipal) -> ParkOut:
-    """Create a park (platform admin)."""
+    """Create a park (platform admin).
+
+    ``province`` must be an ISO 3166-2:CN code of the shipped grid reference data (``CN-YN``;
+    ``CN-NM-W``/``CN-NM-E`` for Inner Mongolia's two grids): a park elsewhere would silently get
+    the national grid factor, so other codes are refused with the list of valid ones.
+    """
     return ParkOut.model_validate(svc.create_park(session, svc.ParkSpec(**body.model_dump()), by=p))
 
 
@@ -92,7 +97,13 @@ def list_meters(
 def create_meter(
     body: MeterIn, park: ParkDep, session: SessionDep, p: CurrentPrincipal
 ) -> MeterOut:
-    """Create a meter (park manager)."""
+    """Create a meter (park manager).
+
+    ``register_max`` (cumulative meters only, > 0) is the register's rollover value, its
+    modulus: the register counts 0 … register_max − 1 and then shows 0 (100000 for a five-digit
+    register).  A step back from ``prev`` to ``cur`` is read as ``register_max − prev + cur``;
+    readings outside 0 … register_max − 1 are rejected and quarantined.
+    """
     spec = svc.MeterSpec(
         **{**body.model_dump(), "carrier": body.carrier.value, "role": body.role.value}
     )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 
 from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep, SettingsDep
 from lingtan.api.schemas import BatchOut, ImportOut, QuarantineOut, ReadingsIn
-from lingtan.errors import ValidationError
+from lingtan.errors import PayloadTooLargeError
 from lingtan.services import ingest as svc
 
 router = APIRouter(prefix="/api/v1/parks/{park_code}", tags=["readings"])
@@ -25,7 +25,9 @@ async def upload(
     limit = settings.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise ValidationError(f"{file.filename}: larger than the upload limit of {limit} bytes")
+        raise PayloadTooLargeError(
+            f"{file.filename}: larger than the upload limit of {limit} bytes"
+        )
     summary = svc.import_file(session, p, park, data, file.filename or "upload", stamps, limit)
     return ImportOut.model_validate(summary.as_dict())
 
