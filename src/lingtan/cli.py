@@ -15,19 +15,25 @@ import polars as pl
 import typer
 import uvicorn
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import inspect
-from sqlalchemy.exc import SQLAlchemyError
 
 from lingtan.api.app import create_app
 from lingtan.cli_carbon import carbon_app
-from lingtan.cli_common import OPERATOR, JsonOpt, console, database_url, fail, print_rows
+from lingtan.cli_common import (
+    OPERATOR,
+    JsonOpt,
+    console,
+    database_url,
+    fail,
+    print_rows,
+    ready_database_url,
+)
 from lingtan.cli_trace import trace_app, worker_cmd
 from lingtan.config import get_settings
 from lingtan.demo.park import build_demo_park
 from lingtan.domain import UserRole
 from lingtan.errors import ConflictError, LingtanError
 from lingtan.services import accounts, demo, energy, ingest, parks, tracing_demo
-from lingtan.store.session import get_engine, migrate, session_scope
+from lingtan.store.session import migrate, session_scope
 
 app = typer.Typer(
     help="Lingtan 零碳 — energy–carbon platform for zero-carbon parks.", no_args_is_help=True
@@ -53,21 +59,6 @@ class Level(StrEnum):
 
     ENTERPRISE = "enterprise"
     PARK = "park"
-
-
-def _ready() -> str:
-    """Return the database URL once it is known to hold Lingtan's tables (``lingtan init``)."""
-    url = database_url()
-    shown = url.split("@")[-1]
-    try:
-        initialised = inspect(get_engine(url)).has_table("park")
-    except SQLAlchemyError as exc:
-        fail(LingtanError(f"cannot open the database {shown}: {getattr(exc, 'orig', None) or exc}"))
-    if not initialised:
-        fail(
-            LingtanError(f"the database {shown} holds no Lingtan tables: run `lingtan init` first")
-        )
-    return url
 
 
 @app.command()
@@ -174,7 +165,7 @@ def import_cmd(
     fails is reported and the others are still imported.  The command ends with a summary per
     file and exits with status 1 if any file failed.
     """
-    url = _ready()
+    url = ready_database_url()
     try:
         with session_scope(url) as s:
             parks.get_park(s, park)
@@ -223,7 +214,7 @@ def energy_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Energy by enterprise (or park), carrier and period, in physical units and tce."""
-    url = _ready()
+    url = ready_database_url()
     try:
         with session_scope(url) as s:
             p = parks.get_park(s, park)
@@ -278,7 +269,7 @@ def user_add(
 @user_app.command("list")
 def user_list(as_json: JsonOpt = False) -> None:
     """List users."""
-    with session_scope(_ready()) as s:
+    with session_scope(ready_database_url()) as s:
         rows = [
             {
                 "id": u.id,
@@ -300,7 +291,7 @@ def user_key(
     meters: list[str] = typer.Option(..., "--meter", help="meter code the key may write (repeat)"),
 ) -> None:
     """Create a device API key that may write readings of the given meters only."""
-    url = _ready()
+    url = ready_database_url()
     try:
         with session_scope(url) as s:
             p = parks.get_park(s, park)
@@ -316,7 +307,7 @@ def user_key(
 @park_app.command("list")
 def park_list(as_json: JsonOpt = False) -> None:
     """List parks with their enterprises and meter counts."""
-    with session_scope(_ready()) as s:
+    with session_scope(ready_database_url()) as s:
         rows = []
         for p in parks.list_parks(s, OPERATOR):
             ents = parks.list_enterprises(s, OPERATOR, p.id)
@@ -374,7 +365,7 @@ def enterprise_add(
     key_emitter: bool = False,
 ) -> None:
     """Add an enterprise to a park."""
-    url = _ready()
+    url = ready_database_url()
     try:
         with session_scope(url) as s:
             parks.create_enterprise(
@@ -390,7 +381,7 @@ def enterprise_add(
 @park_app.command("site")
 def site_add(park: str, enterprise: str, code: str, name: str) -> None:
     """Add a site (plant, building) to an enterprise."""
-    url = _ready()
+    url = ready_database_url()
     try:
         with session_scope(url) as s:
             p = parks.get_park(s, park)
@@ -422,7 +413,7 @@ def meter_add(
     site: str | None = typer.Option(None, help="site code"),
 ) -> None:
     """Add a meter to an enterprise."""
-    url = _ready()
+    url = ready_database_url()
     try:
         with session_scope(url) as s:
             spec = parks.MeterSpec(

@@ -14,6 +14,8 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lingtan.config import get_settings
@@ -22,7 +24,7 @@ from lingtan.errors import LingtanError
 from lingtan.services.parks import get_park
 from lingtan.services.principal import Principal
 from lingtan.store.models import Park
-from lingtan.store.session import session_scope
+from lingtan.store.session import get_engine, session_scope
 
 console = Console()
 OPERATOR = Principal(role=UserRole.ADMIN, username="cli")
@@ -48,11 +50,27 @@ def fail(exc: LingtanError) -> NoReturn:
     raise typer.Exit(1) from exc
 
 
+def ready_database_url() -> str:
+    """Return the database URL once it is known to hold Lingtan's tables (``lingtan init``)."""
+    url = database_url()
+    shown = url.split("@")[-1]
+    try:
+        initialised = inspect(get_engine(url)).has_table("park")
+    except SQLAlchemyError as exc:
+        fail(LingtanError(f"cannot open the database {shown}: {getattr(exc, 'orig', None) or exc}"))
+    if not initialised:
+        fail(
+            LingtanError(f"the database {shown} holds no Lingtan tables: run `lingtan init` first")
+        )
+    return url
+
+
 @contextmanager
 def park_session(code: str) -> Iterator[tuple[Session, Park]]:
     """Yield a committing session and the park ``code``; a Lingtan error ends the command."""
+    url = ready_database_url()
     try:
-        with session_scope(database_url()) as s:
+        with session_scope(url) as s:
             yield s, get_park(s, code)
     except LingtanError as exc:
         fail(exc)
