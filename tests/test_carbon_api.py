@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,15 +15,24 @@ from numpy.testing import assert_allclose
 from openpyxl import load_workbook
 
 from conftest import truncate_all
-from factories import add_users, small_park
+from factories import PASSWORD, add_users, small_park
 from factories import api_login as login
 from lingtan.api.app import create_app
 from lingtan.config import Settings
 from lingtan.domain import UserRole
 from lingtan.engines.accounting import Period
 from lingtan.ingest.files import read_interval_file
+from lingtan.services.accounts import NewUser, create_user
 from lingtan.services.carbon_inputs import ProductionIn, add_production
 from lingtan.services.ingest import import_frame
+from lingtan.services.parks import (
+    EnterpriseSpec,
+    MeterSpec,
+    ParkSpec,
+    create_enterprise,
+    create_meter,
+    create_park,
+)
 from lingtan.services.principal import Principal
 from lingtan.store.session import get_sessionmaker
 
@@ -163,3 +173,108 @@ def test_carbon_page_shows_months_and_scorecard(api: TestClient) -> None:
     assert 'data-testid="scorecard-error"' in r.text
     other = api.get("/parks/P2/carbon", params={"year": 2022}, headers=hm)
     assert other.status_code == 404
+
+
+# AR6 GWP-100 (gwp.csv, IPCC AR6 WG1 Table 7.SM.7): CF4 7380, C2F6 12400.  B's 100 t Al:
+# 0.0034 t CF4 x 7380 + 0.00034 t C2F6 x 12400 = 25.092 + 4.216 t
+B_PROC_AR6 = 40 * 0.976 * 44 / 12 + 25.092 + 4.216
+
+
+def test_gwp_and_language_are_chosen_and_checked(api: TestClient) -> None:
+    hm, hb = login(api, "manager"), login(api, "user_b")
+    jan = {"year": 2022, "month": 1, "enterprise": "B"}
+    r = api.get(f"{BASE}/inventory", params={**jan, "gwp": "AR6"}, headers=hb)
+    assert r.status_code == 200 and r.json()["gwp_set"] == "AR6"
+    assert_allclose(r.json()["totals"]["scope1_process_co2e_t"], B_PROC_AR6, rtol=1e-9)
+    ar5 = api.get(f"{BASE}/inventory", params=jan, headers=hb).json()
+    assert ar5["gwp_set"] == "AR5" and ar5["content_hash"] != r.json()["content_hash"]
+    bad = api.get(f"{BASE}/inventory", params={**jan, "gwp": "AR4"}, headers=hb)
+    assert bad.status_code == 422 and "'AR5' or 'AR6'" in bad.json()["message"]
+    # no French report: the allowed languages are named
+    for fmt in ("xlsx", "pdf"):
+        fr = api.get(f"{BASE}/inventory", params={**jan, "format": fmt, "lang": "fr"}, headers=hb)
+        assert fr.status_code == 422 and "'zh' or 'en'" in fr.json()["message"]
+    # closed with AR6: returned with AR6; AR5 is refused
+    r = api.post(f"{BASE}/inventory/close", json={**jan, "gwp": "AR6"}, headers=hm)
+    assert r.status_code == 201 and r.json()["gwp_set"] == "AR6"
+    assert api.get(f"{BASE}/inventory", params=jan, headers=hb).json()["gwp_set"] == "AR6"
+    clash = api.get(f"{BASE}/inventory", params={**jan, "gwp": "AR5"}, headers=hb)
+    assert clash.status_code == 409 and "closed with GWP set AR6" in clash.json()["message"]
+    ws = load_workbook(io.BytesIO(api.get(f"{BASE}/inventory", headers=hb, params={
+        **jan, "format": "xlsx", "lang": "en"}).content)).worksheets[0]  # fmt: skip
+    values = {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
+    assert values["GWP-100 set"] == "AR6"
+    assert_allclose(values["Scope 1 process"], round(B_PROC_AR6, 3), rtol=1e-9)
+
+
+def test_carbon_page_offers_each_role_its_own_reports(api: TestClient) -> None:
+    hm, hb = login(api, "manager"), login(api, "user_b")
+    page = api.get("/parks/P1/carbon", params={"year": 2022, "gwp": "AR6"}, headers=hb).text
+    hrefs = set(re.findall(r'href="(/api/[^"]+)"', page.replace("&amp;", "&")))
+    base = "/api/v1/parks/P1/carbon/inventory?year=2022&gap_policy=scale&gwp=AR6&lang=zh"
+    # the enterprise user: its own inventory in Excel and PDF, no park scorecard
+    assert hrefs == {f"{base}&enterprise=B&format=xlsx", f"{base}&enterprise=B&format=pdf"}
+    assert (
+        'data-testid="scorecard-managers-only"' in page and "仅向园区管理者和核查机构提供" in page
+    )
+    assert "is not visible" not in page
+    en = api.get("/parks/P1/carbon", params={"year": 2022, "lang": "en"}, headers=hb).text
+    assert "is a park-level result for the park&#39;s managers and verifiers" in en
+    en_links = re.findall(r'href="(/api/[^"]+)"', en.replace("&amp;", "&"))
+    assert len(en_links) == 2 and all("&lang=en&" in h for h in en_links)
+    page = api.get("/parks/P1/carbon", params={"year": 2022, "lang": "zh"}, headers=hm).text
+    hrefs = set(re.findall(r'href="(/api/[^"]+)"', page.replace("&amp;", "&")))
+    q = "year=2022&gap_policy=scale&gwp=AR5&lang=zh"
+    assert hrefs == {f"/api/v1/parks/P1/carbon/{kind}?{q}&format={fmt}"
+                     for kind in ("inventory", "scorecard") for fmt in ("xlsx", "pdf")}  # fmt: skip
+    assert 'data-testid="scorecard-managers-only"' not in page
+
+
+def test_report_links_of_the_carbon_page_download(api: TestClient, db_url: str) -> None:
+    s = get_sessionmaker(db_url)()
+    park = create_park(s, ParkSpec(code="Y", name="年园区", province="CN-YN"))
+    create_enterprise(s, park, EnterpriseSpec("X", "丙", "91530100MA0000001W", "C3841"))
+    create_meter(s, park, MeterSpec("X-IMP", "X", "electricity", "grid_import", "MWh",
+                                    interval_min=60))  # fmt: skip
+    create_user(s, NewUser("user_x", PASSWORD, UserRole.ENTERPRISE_USER, "Y", "X"))
+    create_user(s, NewUser("manager_y", PASSWORD, UserRole.PARK_MANAGER, "Y", None))
+    start = datetime(2022, 1, 1)
+    rows = ["meter,timestamp,value"] + [
+        f"X-IMP,{start + timedelta(hours=i):%Y-%m-%d %H:%M},1" for i in range(8760)
+    ]
+    parsed = read_interval_file(("\n".join(rows) + "\n").encode(), "x.csv")
+    import_frame(s, ADMIN, park, parsed.frame, "x.csv", "csv", parsed.layout, "start",
+                 now_s=int(datetime(2030, 1, 1).timestamp()))  # fmt: skip
+    s.commit()
+    s.close()
+
+    def links(user: str) -> dict[str, str]:
+        page = api.get(
+            "/parks/Y/carbon", params={"year": 2022, "lang": "zh"}, headers=login(api, user)
+        )
+        return dict(re.findall(r'data-testid="(dl-[^"]+)" href="([^"]+)"',
+                               page.text.replace("&amp;", "&")))  # fmt: skip
+
+    hx = login(api, "user_x")
+    own = links("user_x")
+    assert sorted(own) == ["dl-inventory-pdf", "dl-inventory-xlsx"]
+    r = api.get(own["dl-inventory-xlsx"], headers=hx)
+    assert r.status_code == 200, r.text
+    summary = load_workbook(io.BytesIO(r.content)).worksheets[0]
+    values = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row and row[0]}
+    # 8760 MWh x 0.1073 = 939.948 t (location); x 0.5856 = 5129.856 t (market)
+    assert values["核算主体"] == "X (enterprise)"
+    assert_allclose(values["范围二 基于位置"], 939.948, rtol=1e-9)
+    assert_allclose(values["范围二 基于市场"], 5129.856, rtol=1e-9)
+    pdf = api.get(own["dl-inventory-pdf"], headers=hx)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    hm = login(api, "manager_y")
+    park_links = links("manager_y")
+    assert sorted(park_links) == ["dl-park-inventory-pdf", "dl-park-inventory-xlsx",
+                                  "dl-scorecard-pdf", "dl-scorecard-xlsx"]  # fmt: skip
+    card = api.get(park_links["dl-scorecard-xlsx"], headers=hm)
+    assert card.status_code == 200
+    assert "零碳园区评价" in load_workbook(io.BytesIO(card.content)).sheetnames
+    assert api.get(park_links["dl-scorecard-pdf"], headers=hm).content.startswith(b"%PDF")
+    # the park's scorecard stays closed to the enterprise user
+    assert api.get(park_links["dl-scorecard-xlsx"], headers=hx).status_code == 403

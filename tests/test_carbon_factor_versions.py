@@ -71,14 +71,18 @@ def _feed(
 
 
 def build(session: Session, code: str = "F1") -> Park:
-    """Enterprise A with an hourly gas meter [m3] and an hourly heat meter [GJ], Jan-Feb 2022."""
+    """Enterprise A with hourly gas [m3], heat [GJ] and grid import [MWh] meters, Jan-Feb 2022."""
     park = create_park(session, ParkSpec(code=code, name="因子园区", province="CN-YN"))
     create_enterprise(session, park, EnterpriseSpec("A", "甲", "91350100M000100Y43", "C3841"))
     create_meter(session, park, MeterSpec("A-GAS", "A", "natural_gas", "purchase", "m3",
                                           interval_min=60))  # fmt: skip
     create_meter(session, park, MeterSpec("A-HEAT", "A", "heat", "purchase", "GJ",
                                           interval_min=60))  # fmt: skip
+    # A's grid import meter reads 0 MWh: electricity is metered (no Scope 2 from it), not a gap
+    create_meter(session, park, MeterSpec("A-IMP", "A", "electricity", "grid_import", "MWh",
+                                          interval_min=60))  # fmt: skip
     session.flush()
+    _feed(session, park, "A-IMP", 0.0, datetime(2022, 1, 1), 744 + 672)
     _feed(session, park, "A-GAS", 10_000.0, datetime(2022, 1, 1), 744)
     _feed(session, park, "A-GAS", 10_000.0, datetime(2022, 2, 1), 672)
     _feed(session, park, "A-HEAT", 744.0, datetime(2022, 1, 1), 744)

@@ -133,8 +133,12 @@ def test_cli_adds_fuel_version_and_recomputes(
         ok("park", "enterprise", "P1", "A", "甲", "--uscc", USCC_A, "--industry", "C3841")
         ok("park", "meter", "P1", "A-GAS", "--enterprise", "A", "--carrier", "natural_gas",
            "--role", "purchase", "--unit", "m3", "--interval-min", "60")  # fmt: skip
+        # without an electricity meter A's inventory would be a gap ("no meter measures ...")
+        ok("park", "meter", "P1", "A-IMP", "--enterprise", "A", "--carrier", "electricity",
+           "--role", "grid_import", "--unit", "kWh", "--interval-min", "60")  # fmt: skip
         csv = tmp_path / "gas.csv"
         rows = _csv("A-GAS", datetime(2022, 1, 1), 744, 60, 10_000.0 / 744)
+        rows += _csv("A-IMP", datetime(2022, 1, 1), 744, 60, 0.0)
         csv.write_text("\n".join(["meter,timestamp,value", *rows]) + "\n")
         ok("import", str(csv), "--park", "P1")
         ok("carbon", "close", "--park", "P1", "--year", "2022", "--month", "1",
@@ -159,5 +163,26 @@ def test_cli_adds_fuel_version_and_recomputes(
         inv = json.loads(ok("carbon", "inventory", "--park", "P1", "--year", "2022", "--month",
                             "1", "--enterprise", "A", "--json"))  # fmt: skip
         assert_allclose(inv["totals"]["scope1_fuel_co2e_t"], GAS_155_T, rtol=1e-9)
+        # report languages and GWP sets are checked: the allowed values are named
+        jan_a = ["--park", "P1", "--year", "2022", "--month", "1", "--enterprise", "A"]
+        fr = runner.invoke(app, ["carbon", "inventory", *jan_a, "--lang", "fr",
+                                 "--xlsx", str(tmp_path / "a.xlsx")])  # fmt: skip
+        assert fr.exit_code == 2 and "'fr' is not one of 'zh', 'en'" in fr.output
+        assert not (tmp_path / "a.xlsx").exists()
+        ar4 = runner.invoke(app, ["carbon", "inventory", *jan_a, "--gwp", "AR4"])
+        assert ar4.exit_code == 2 and "'AR4' is not one of 'AR5', 'AR6'" in ar4.output
+        # closed with AR5 (the default): AR6 is refused for it
+        clash = runner.invoke(app, ["carbon", "inventory", *jan_a, "--gwp", "AR6"])
+        assert clash.exit_code == 1 and "closed with GWP set AR5" in clash.output
+        # a contract reference is recorded once per period; --replace updates it
+        contract = ["carbon", "data", "contract", *jan_a, "--ref", "C2"]
+        assert "contract record 1" in ok(*contract, "--mwh", "10")
+        twice = runner.invoke(app, [*contract, "--mwh", "12"])
+        assert twice.exit_code == 1 and "C2 of A is recorded already for 2022-01" in twice.output
+        assert "contract record 1 updated" in ok(*contract, "--mwh", "12", "--replace")
+        # A makes battery cells: aluminium production is refused with the reason
+        al = runner.invoke(app, ["carbon", "data", "production", *jan_a, "--aluminium-t", "100",
+                                 "--anode-t", "40"])  # fmt: skip
+        assert al.exit_code == 1 and "is not a primary aluminium smelter" in al.output
     finally:
         get_settings.cache_clear()

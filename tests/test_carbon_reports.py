@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import io
 
+import pytest
 from numpy.testing import assert_allclose
 from openpyxl import load_workbook
 
 from lingtan.engines.accounting import Activity, Period, compute_inventory
 from lingtan.engines.parkcheck import ParkYear, scorecard
+from lingtan.errors import ValidationError
 from lingtan.services.carbon import inventory_dict
-from lingtan.services.carbon_reports import pdf, spreadsheet_text, workbook
+from lingtan.services.carbon_reports import pdf, workbook
 
 
 def _inventory() -> dict:
@@ -62,7 +64,52 @@ def test_pdf_uses_a_chinese_font_in_chinese_only() -> None:
     assert b"STSong-Light" not in en and b"Helvetica" in en
 
 
-def test_text_that_looks_like_a_formula_stays_text() -> None:
-    assert spreadsheet_text('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
-    assert spreadsheet_text("@SUM(A1)") == "'@SUM(A1)"
-    assert spreadsheet_text("sml") == "sml" and spreadsheet_text(-3.5) == -3.5
+def test_text_that_looks_like_a_formula_stays_a_string_cell() -> None:
+    inv = _inventory()
+    formula = '=HYPERLINK("http://x","y")'
+    inv["notes"] = [formula, "@SUM(A1)", "-1+2", "plain"]
+    for lang in ("zh", "en"):
+        wb = load_workbook(io.BytesIO(workbook(inv, None, lang)))
+        cells = [row[0] for row in wb.worksheets[3].iter_rows(min_row=2)]
+        # shown exactly as written: a string cell (type "s"), no formula, no added apostrophe
+        assert [c.value for c in cells] == [formula, "@SUM(A1)", "-1+2", "plain"]
+        assert {c.data_type for c in cells} == {"s"}
+        assert not any(c.quotePrefix for c in cells)
+
+
+def test_factor_units_have_no_apostrophe() -> None:
+    wb = load_workbook(io.BytesIO(workbook(_inventory(), None, "en")))
+    rows = list(wb["Factors used"].iter_rows(values_only=True))
+    oxidation = next(r for r in rows if r[0] == "fuel:diesel:oxidation_rate")
+    # guideline default for diesel: oxidation rate 0.98, dimensionless "-"
+    assert oxidation[2] == 0.98 and oxidation[3] == "-"
+
+
+def test_chinese_workbook_translates_headers_categories_items_and_origins() -> None:
+    zh = load_workbook(io.BytesIO(workbook(_inventory(), _card(), "zh")))
+    head = next(zh["所用因子"].iter_rows(values_only=True))
+    assert head == ("因子", "版本", "数值", "单位", "来源", "可信度", "取值来源")
+    origins = {r[6] for r in zh["所用因子"].iter_rows(min_row=2, values_only=True)}
+    assert origins == {"缺省值"}
+    lines = list(zh["排放明细"].iter_rows(values_only=True))
+    assert lines[0][:4] == ("核算主体", "范围", "类别", "项目")
+    assert {(r[2], r[3]) for r in lines[1:]} == {
+        ("化石燃料燃烧", "柴油"),
+        ("外购电力（基于位置）", "净购入电网电量"),
+        ("外购电力（基于市场）", "未被绿证和绿电交易覆盖的净购入电网电量"),
+    }
+    assert next(zh["零碳园区评价"].iter_rows(values_only=True))[2] == "数值"
+    # the English workbook keeps the English words and the engine's codes
+    en = load_workbook(io.BytesIO(workbook(_inventory(), None, "en")))
+    assert next(en["Factors used"].iter_rows(values_only=True))[2::4] == ("value", "origin")
+    assert {r[2] for r in en["Emission lines"].iter_rows(min_row=2, values_only=True)} == {
+        "fuel_combustion",
+        "electricity_location",
+        "electricity_market",
+    }
+
+
+@pytest.mark.parametrize("report", [workbook, pdf])
+def test_other_languages_are_refused(report: object) -> None:
+    with pytest.raises(ValidationError, match="'fr': one of zh, en"):
+        report(_inventory(), None, "fr")  # type: ignore[operator]

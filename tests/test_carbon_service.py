@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import polars as pl
 import pytest
 from numpy.testing import assert_allclose
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.domain import UserRole
@@ -21,12 +23,15 @@ from lingtan.errors import (
     MissingDataError,
     NotFoundError,
     TenantAccessError,
+    ValidationError,
 )
 from lingtan.ingest.files import read_interval_file
 from lingtan.services import carbon_closing, carbon_inputs
+from lingtan.services.carbon import is_aluminium_smelter
 from lingtan.services.carbon_closing import close_inventory, inventory
 from lingtan.services.carbon_factors import FactorSpec, add_factor
 from lingtan.services.certificates import CertificateIn, import_batch, retire
+from lingtan.services.energy import energy_report, parse_period
 from lingtan.services.ingest import import_frame
 from lingtan.services.parks import (
     EnterpriseSpec,
@@ -38,7 +43,8 @@ from lingtan.services.parks import (
 )
 from lingtan.services.principal import Principal
 from lingtan.services.scorecard import park_scorecard
-from lingtan.store.models import Park
+from lingtan.store.carbon_models import ProductionRecord
+from lingtan.store.models import Enterprise, Park
 
 ADMIN = Principal(role=UserRole.ADMIN, username="t")
 JAN22 = Period(2022, 1)
@@ -249,3 +255,115 @@ def test_scorecard_lower_band_passes_with_green_contract(session: Session) -> No
     assert clean["status"] == "pass"
     assert_allclose(clean["value"], 1_682_000 / 1_752_000, rtol=1e-9)
     assert {i["status"] for i in card["indicators"][2:]} == {"data_needed"}
+
+
+def test_tenant_metered_only_by_consumption_meters(session: Session) -> None:
+    park = create_park(session, ParkSpec(code="TEN", name="租户园区", province="CN-YN"))
+    create_enterprise(session, park, EnterpriseSpec("T", "租户", USCC_A, "C3841"))
+    create_enterprise(session, park, EnterpriseSpec("U", "无表", USCC_B, "C3841"))
+    for m in (
+        MeterSpec("T-C1", "T", "electricity", "consumption", "kWh"),
+        MeterSpec("T-C2", "T", "electricity", "consumption", "kWh", parent_code="T-C1"),
+        MeterSpec("U-GAS", "U", "natural_gas", "purchase", "m3"),
+    ):
+        create_meter(session, park, m)
+    session.flush()
+    feed(session, park, {"T-C1": 100.0, "T-C2": 60.0, "U-GAS": 1.0}, datetime(2022, 1, 1), N_JAN)
+    inv = inventory(session, ADMIN, park, JAN22, "T")
+    # T-C1: 2976 x 100 kWh = 297.6 MWh bought through the park's connection; the line under it
+    # (T-C2) is part of it.  297.6 x 0.1073 = 31.93248 t; 297.6 x 0.5856 = 174.27456 t
+    assert_allclose(inv["totals"]["scope2_location_co2e_t"], 31.93248, rtol=1e-9)
+    assert_allclose(inv["totals"]["scope2_market_co2e_t"], 174.27456, rtol=1e-9)
+    assert_allclose(inv["electricity"]["net_grid_mwh"], 297.6, rtol=1e-12)
+    assert inv["electricity_basis"] == {"T": "consumption_meters"}
+    loc = next(x for x in inv["lines"] if x["category"] == "electricity_location")
+    assert loc["item"] == "grid electricity metered by consumption meters"
+    assert list(loc["sources"]) == ["T-C1"] and "consumption meters taken as" in loc["formula"]
+    assert any("taken as electricity purchased from the grid (T-C1)" in n for n in inv["notes"])
+    assert "meter T-C2 (electricity/consumption) not added: sub-meter of T-C1" in inv["notes"]
+    # the energy report agrees and states its basis: 297 600 kWh
+    report = energy_report(session, ADMIN, park, parse_period("2022-01-01", "2022-02-01",
+                                                              "month", now_s=NOW))  # fmt: skip
+    t = report.filter(pl.col("enterprise") == "T").row(0, named=True)
+    assert (t["quantity"], t["basis"]) == (pytest.approx(297_600.0), "consumption_meters")
+    # U meters gas but no electricity: a stated gap, never zero
+    with pytest.raises(MissingDataError, match="no meter measures enterprise U's electricity"):
+        inventory(session, ADMIN, park, JAN22, "U")
+
+
+# B, January 2022: 100 t aluminium, 40 t net anode (defaults S 2 %, ash 0.4 %, CF4 0.034 kg/t,
+# C2F6 0.0034 kg/t): anode 40 x 0.976 x 44/12 = 143.1466667 t; CF4 0.0034 t, C2F6 0.00034 t.
+# GWP-100 (gwp.csv): AR5 CF4 6630, C2F6 11100 (AR5 WG1 Table 8.A.1); AR6 7380, 12400 (AR6 WG1
+# Table 7.SM.7).
+ANODE_T = 40 * 0.976 * 44 / 12
+PROC_AR5 = ANODE_T + 0.0034 * 6630 + 0.00034 * 11100  # 143.1466667 + 22.542 + 3.774
+PROC_AR6 = ANODE_T + 0.0034 * 7380 + 0.00034 * 12400  # 143.1466667 + 25.092 + 4.216
+
+
+def test_gwp_set_is_chosen_stated_hashed_and_kept_when_closed(session: Session) -> None:
+    park = build(session)
+    feed(session, park, {"B-IMP": 250.0}, datetime(2022, 1, 1), N_JAN)
+    carbon_inputs.add_production(session, ADMIN, park, "B", JAN22,
+                                 carbon_inputs.ProductionIn(100.0, 40.0, "weighbridge"))  # fmt: skip
+    ar5 = inventory(session, ADMIN, park, JAN22, "B")
+    ar6 = inventory(session, ADMIN, park, JAN22, "B", "error", "AR6")
+    assert (ar5["gwp_set"], ar6["gwp_set"]) == ("AR5", "AR6")
+    assert_allclose(ar5["totals"]["scope1_process_co2e_t"], PROC_AR5, rtol=1e-9)
+    assert_allclose(ar6["totals"]["scope1_process_co2e_t"], PROC_AR6, rtol=1e-9)
+    gwps = {f["factor_id"]: f["value"] for f in ar6["factors"] if f["factor_id"].startswith("gwp")}
+    assert gwps == {"gwp:AR6:CF4": 7380.0, "gwp:AR6:C2F6": 12400.0}
+    assert ar5["content_hash"] != ar6["content_hash"]
+    closed = close_inventory(session, ADMIN, park, JAN22, "B", "error", "AR6")
+    assert closed["content_hash"] == ar6["content_hash"]
+    # the closed inventory keeps its set; asking for the other one is refused, not switched
+    assert inventory(session, ADMIN, park, JAN22, "B")["gwp_set"] == "AR6"
+    with pytest.raises(ConflictError, match="closed with GWP set AR6"):
+        inventory(session, ADMIN, park, JAN22, "B", "error", "AR5")
+    add_factor(session, ADMIN, FactorSpec("CN-YN", "provincial", "2022", 0.2, "test revision"))
+    new = carbon_closing.recompute(session, ADMIN, park, closed["closed"]["snapshot_id"])
+    assert new["gwp_set"] == "AR6"
+    assert_allclose(new["totals"]["scope1_process_co2e_t"], PROC_AR6, rtol=1e-9)
+
+
+def test_contract_reference_is_recorded_once_per_period(session: Session) -> None:
+    park = build(session)
+    feed(session, park, A_SERIES, datetime(2022, 1, 1), N_JAN)
+    first = carbon_inputs.add_contract(session, ADMIN, park, "A", JAN22, 100.0, "C2")
+    with pytest.raises(ConflictError, match=rf"C2 of A is recorded already for 2022-01 "
+                                            rf"\(record {first}, 100 MWh\)"):  # fmt: skip
+        carbon_inputs.add_contract(session, ADMIN, park, "A", JAN22, 150.0, "C2")
+    # a year record would overlap January: refused as well
+    with pytest.raises(ConflictError, match="recorded already for 2022-01"):
+        carbon_inputs.add_contract(session, ADMIN, park, "A", Period(2022), 150.0, "C2")
+    # the same contract delivering in February is a record of its own
+    carbon_inputs.add_contract(session, ADMIN, park, "A", Period(2022, 2), 80.0, "C2")
+    # an explicit update replaces January's MWh
+    again = carbon_inputs.add_contract(session, ADMIN, park, "A", JAN22, 150.0, "C2", replace=True)
+    assert again == first
+    inv = inventory(session, ADMIN, park, JAN22, "A")
+    # (1488 - 150) MWh x 0.5856 = 783.5328 t (not 1488 - 250)
+    assert_allclose(inv["totals"]["scope2_market_co2e_t"], 783.5328 + STEAM_T, rtol=1e-9)
+    with pytest.raises(NotFoundError, match="no record for 2022-03"):
+        carbon_inputs.add_contract(session, ADMIN, park, "A", Period(2022, 3), 1.0, "C2",
+                                   replace=True)  # fmt: skip
+
+
+def test_aluminium_production_only_for_a_smelter(session: Session) -> None:
+    park = build(session)
+    feed(session, park, A_SERIES, datetime(2022, 1, 1), N_JAN)
+    # A makes battery cells (C3841): aluminium production would add 169 t of process emissions
+    with pytest.raises(ValidationError, match=r"A \(industry C3841\) is not a primary aluminium"):
+        carbon_inputs.add_production(session, ADMIN, park, "A", JAN22,
+                                     carbon_inputs.ProductionIn(100.0, 40.0, "x"))  # fmt: skip
+    # a record stored before this check is not used, and the inventory says so
+    a_id = session.scalar(select(Enterprise.id).where(Enterprise.code == "A"))
+    session.add(ProductionRecord(enterprise_id=a_id, year=2022, month=1, aluminium_t=100.0,
+                                 anode_net_consumption_t=40.0, reference="old"))  # fmt: skip
+    session.flush()
+    inv = inventory(session, ADMIN, park, JAN22, "A")
+    assert inv["totals"]["scope1_process_co2e_t"] == 0.0
+    assert any(n.startswith("aluminium production records") and "not a primary aluminium smelter"
+               in n for n in inv["notes"])  # fmt: skip
+    # class 3216 is a smelter with or without the section letter
+    assert is_aluminium_smelter("C3216") and is_aluminium_smelter("3216")
+    assert not is_aluminium_smelter("C3841")

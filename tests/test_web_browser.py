@@ -122,3 +122,23 @@ def test_enterprise_user_sees_only_its_own_enterprise(page: Page, seeded: Seeded
     page.goto("/parks/P1")
     page.wait_for_url(f"**/enterprises/{seeded.a_id}")
     assert "乙公司" not in page.content() and "B Co." not in page.content()
+
+
+def test_enterprise_user_downloads_its_own_inventory_not_the_scorecard(page: Page) -> None:
+    log_in(page, "user_a")
+    page.goto("/parks/P1/carbon?year=2025")
+    expect(page.get_by_test_id("scorecard-managers-only")).to_contain_text("仅向园区管理者")
+    expect(page.locator("#downloads a")).to_have_count(2)
+    expect(page.get_by_test_id("dl-inventory-xlsx")).to_have_attribute(
+        "href",
+        "/api/v1/parks/P1/carbon/inventory?year=2025&gap_policy=scale&gwp=AR5&lang=zh"
+        "&enterprise=A&format=xlsx",
+    )
+    page.select_option("#gwp-select", "AR6")
+    page.click("#year-form button[type=submit]")
+    page.wait_for_url("**/parks/P1/carbon?year=2025&gwp=AR6")
+    page.click("#lang-switch")
+    expect(page.get_by_test_id("scorecard-managers-only")).to_contain_text("managers and verifiers")
+    href = page.get_by_test_id("dl-inventory-pdf").get_attribute("href") or ""
+    assert "gwp=AR6&lang=en&enterprise=A&format=pdf" in href
+    assert page.locator("a[href*='/scorecard']").count() == 0

@@ -354,3 +354,26 @@ def test_large_electricity_figures_are_shown_in_mwh_and_gwh() -> None:
     assert scaled(150.0, "kWh") == (150.0, "kWh")
     assert scaled(2_328_564.0, "m3") == (2_328_564.0, "m3")
     assert scaled(None, "kWh") == (None, "kWh")
+
+
+def test_carbon_page_downloads_by_role(client: TestClient) -> None:
+    login(client, "user_a")
+    page = ids(client.get("/parks/P1/carbon", params={"year": 2025, "lang": "zh"}).text)
+    q = "year=2025&gap_policy=scale&gwp=AR5&lang=zh&enterprise=A"
+    # an enterprise user: its own inventory, and a note instead of the park's scorecard
+    assert {k: v["href"] for k, v in page.attrs.items() if k.startswith("dl-")} == {
+        "dl-inventory-xlsx": f"/api/v1/parks/P1/carbon/inventory?{q}&format=xlsx",
+        "dl-inventory-pdf": f"/api/v1/parks/P1/carbon/inventory?{q}&format=pdf",
+    }
+    assert "仅向园区管理者和核查机构提供" in page.text["scorecard-managers-only"]
+    assert "scorecard-error" not in page.attrs
+    login(client, "verifier")
+    page = ids(client.get("/parks/P1/carbon", params={"year": 2025, "gwp": "AR6"}).text)
+    assert sorted(k for k in page.attrs if k.startswith("dl-")) == [
+        "dl-park-inventory-pdf", "dl-park-inventory-xlsx", "dl-scorecard-pdf", "dl-scorecard-xlsx"
+    ]  # fmt: skip
+    assert page.attrs["dl-scorecard-pdf"]["href"] == (
+        "/api/v1/parks/P1/carbon/scorecard?year=2025&gap_policy=scale&gwp=AR6&lang=zh&format=pdf"
+    )
+    # only two days of data: the scorecard cannot be computed and says why (translated label)
+    assert page.text["scorecard-error"].startswith("无法计算: ")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +26,7 @@ from lingtan.cli_common import (
     park_session,
     print_rows,
 )
-from lingtan.engines.accounting import Period
+from lingtan.engines.accounting import GwpSet, Period
 from lingtan.engines.certificates import ClaimPolicy
 from lingtan.errors import LingtanError, ValidationError
 from lingtan.services import (
@@ -36,7 +37,7 @@ from lingtan.services import (
     certificates,
     scorecard,
 )
-from lingtan.services.carbon import check_gap_policy
+from lingtan.services.carbon import check_gap_policy, check_gwp_set
 from lingtan.store.session import session_scope
 
 carbon_app = typer.Typer(help="Carbon: inventories, scorecard, certificates.", no_args_is_help=True)
@@ -55,7 +56,32 @@ EntOpt = Annotated[
 GapOpt = Annotated[str, typer.Option("--gap-policy", help="'error' or 'scale' (marked estimate)")]
 XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help="write an Excel workbook")]
 PdfOpt = Annotated[Path | None, typer.Option("--pdf", help="write a PDF")]
-LangOpt = Annotated[str, typer.Option("--lang", help="zh or en")]
+
+
+class ReportLang(StrEnum):
+    """Languages of the Excel and PDF reports."""
+
+    ZH = "zh"
+    EN = "en"
+
+
+class GwpChoice(StrEnum):
+    """IPCC assessments whose GWP-100 convert the PFCs (CF4, C2F6)."""
+
+    AR5 = "AR5"
+    AR6 = "AR6"
+
+
+LangOpt = Annotated[ReportLang, typer.Option("--lang", help="report language: zh or en")]
+GwpOpt = Annotated[
+    GwpChoice | None,
+    typer.Option("--gwp", help="GWP-100 set for CF4/C2F6: AR5 or AR6 (default: the closed "
+                               "inventory's, else AR5)"),
+]  # fmt: skip
+
+
+def _gwp(choice: GwpChoice | None) -> GwpSet | None:
+    return None if choice is None else check_gwp_set(choice.value)
 
 
 def _outputs(
@@ -72,11 +98,12 @@ def _outputs(
 @carbon_app.command("inventory")
 def inventory_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterprise: EntOpt = None,
                   gap_policy: GapOpt = "error", as_json: JsonOpt = False, xlsx: XlsxOpt = None,
-                  pdf: PdfOpt = None, lang: LangOpt = "zh") -> None:  # fmt: skip
+                  pdf: PdfOpt = None, lang: LangOpt = ReportLang.ZH,
+                  gwp: GwpOpt = None) -> None:  # fmt: skip
     """Greenhouse gas inventory of an enterprise or the park for a month or a year."""
     with park_session(park) as (s, p):
         inv = carbon_closing.inventory(s, OPERATOR, p, Period(year, month), enterprise,
-                                       check_gap_policy(gap_policy))  # fmt: skip
+                                       check_gap_policy(gap_policy), _gwp(gwp))  # fmt: skip
     if as_json:
         typer.echo(json.dumps(inv, ensure_ascii=False, indent=1, default=str))
     else:
@@ -89,37 +116,38 @@ def inventory_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterpri
                           f"mkt {e['totals']['scope2_market_co2e_t']:>14,.1f} t")  # fmt: skip
         for n in inv["notes"]:
             console.print(f"  - {n}", highlight=False)
-        console.print(f"content hash {inv['content_hash']}")
-    _outputs(inv, None, xlsx, pdf, lang)
+        console.print(f"GWP-100 set {inv['gwp_set']}, content hash {inv['content_hash']}")
+    _outputs(inv, None, xlsx, pdf, lang.value)
 
 
 @carbon_app.command("scorecard")
 def scorecard_cmd(park: ParkOpt, year: YearOpt, gap_policy: GapOpt = "error",
                   as_json: JsonOpt = False, xlsx: XlsxOpt = None, pdf: PdfOpt = None,
-                  lang: LangOpt = "zh") -> None:  # fmt: skip
+                  lang: LangOpt = ReportLang.ZH, gwp: GwpOpt = None) -> None:  # fmt: skip
     """Zero-carbon park scorecard: indicators, thresholds, pass/fail and gaps."""
     policy = check_gap_policy(gap_policy)
     with park_session(park) as (s, p):
-        card = scorecard.park_scorecard(s, OPERATOR, p, year, policy)
-        inv = carbon_closing.inventory(s, OPERATOR, p, Period(year), None, policy)
+        card = scorecard.park_scorecard(s, OPERATOR, p, year, policy, _gwp(gwp))
+        inv = carbon_closing.inventory(s, OPERATOR, p, Period(year), None, policy, _gwp(gwp))
     if as_json:
         typer.echo(json.dumps(card, ensure_ascii=False, indent=1, default=str))
     else:
         print_rows([{"indicator": i["indicator"], "status": i["status"], "value": i["value"],
                 "threshold": i["threshold_text"], "gap / data needed": i["explanation"] or i["data_needed"]}
                for i in card["indicators"]], False, f"scorecard {park} {year}")  # fmt: skip
-    _outputs(inv, card, xlsx, pdf, lang)
+    _outputs(inv, card, xlsx, pdf, lang.value)
 
 
 @carbon_app.command("close")
 def close_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterprise: EntOpt = None,
-              gap_policy: GapOpt = "error") -> None:  # fmt: skip
-    """Close an inventory: stored with its factors and hash; newer factors do not change it."""
+              gap_policy: GapOpt = "error", gwp: GwpOpt = None) -> None:  # fmt: skip
+    """Close an inventory: stored with its factors, GWP set and hash; newer factors do not change it."""
     with park_session(park) as (s, p):
         inv = carbon_closing.close_inventory(
-            s, OPERATOR, p, Period(year, month), enterprise, gap_policy
+            s, OPERATOR, p, Period(year, month), enterprise, gap_policy, _gwp(gwp) or "AR5"
         )
-    console.print(f"closed snapshot {inv['closed']['snapshot_id']} hash {inv['content_hash']}")
+    console.print(f"closed snapshot {inv['closed']['snapshot_id']} ({inv['gwp_set']}) "
+                  f"hash {inv['content_hash']}")  # fmt: skip
 
 
 @cert_app.command("import")
@@ -325,8 +353,12 @@ def data_contract(park: ParkOpt, year: YearOpt,
                   enterprise: Annotated[str, typer.Option(help="enterprise code")],
                   mwh: Annotated[float, typer.Option(help="green power delivered [MWh]")],
                   ref: Annotated[str, typer.Option(help="contract id")],
-                  month: MonthOpt = None) -> None:  # fmt: skip
-    """Record green power trading delivered in a month or year."""
+                  month: MonthOpt = None,
+                  replace: Annotated[bool, typer.Option(
+                      "--replace", help="update the record of this contract and period")] = False,
+                  ) -> None:  # fmt: skip
+    """Record green power trading delivered in a month or year (a contract once per period)."""
     with park_session(park) as (s, p):
-        rid = carbon_inputs.add_contract(s, OPERATOR, p, enterprise, Period(year, month), mwh, ref)
-    console.print(f"contract record {rid}")
+        rid = carbon_inputs.add_contract(s, OPERATOR, p, enterprise, Period(year, month), mwh, ref,
+                                         replace)  # fmt: skip
+    console.print(f"contract record {rid}" + (" updated" if replace else ""))

@@ -170,6 +170,30 @@ def test_instruments_beyond_grid_electricity_are_unused_not_negative() -> None:
     assert inv.electricity.instruments_unused_mwh == 500.0
 
 
+def test_consumption_meters_without_boundary_are_grid_purchase() -> None:
+    # a tenant metered behind the park's connection: 600 + 400 MWh of consumption meters and
+    # 200 certificates; Yunnan 2022: 1000 * 0.1073 = 107.3 t; (1000 - 200) * 0.5856 = 468.48 t
+    acts = [elec("consumption", 600.0, "C1"), elec("consumption", 400.0, "C2")]
+    inst = ElectricityInstruments(certificates_mwh=200.0)
+    inv = compute_inventory("T", Y2022, YN, acts, instruments=inst)
+    assert_allclose(inv.scope2_location_co2e_t, 107.3, rtol=1e-9)
+    assert_allclose(inv.scope2_market_co2e_t, 468.48, rtol=1e-9)
+    loc = next(x for x in inv.lines if x.category == "electricity_location")
+    assert loc.item == "grid electricity metered by consumption meters" and loc.sources == (
+        "C1",
+        "C2",
+    )
+    assert any(
+        n.endswith("taken as electricity purchased from the grid (C1, C2)") for n in inv.notes
+    )
+    # with a boundary meter the consumption meters are sub-divisions: 300 * 0.1073 = 32.19 t
+    both = compute_inventory("T", Y2022, YN, [*acts, elec("grid_import", 300.0, "G")])
+    assert_allclose(both.scope2_location_co2e_t, 32.19, rtol=1e-9)
+    assert next(x for x in both.lines if x.category == "electricity_location").item == (
+        "net grid electricity"
+    )
+
+
 def test_kwh_input_is_converted() -> None:
     # 2 000 000 kWh = 2 000 MWh; 2 000 * 0.1073 = 214.6 t
     a = Activity("electricity", "grid_import", 2_000_000.0, "kWh")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from lingtan.engines.accounting import (
     AluminiumProduction,
     ElectricityInstruments,
     GapPolicy,
+    GwpSet,
     Inventory,
     MeasuredFuelParameters,
     MonthlyFuelUse,
@@ -41,6 +43,8 @@ from lingtan.engines.accounting import (
     aggregate_inventories,
     compute_inventory,
 )
+from lingtan.engines.accounting.scope2 import GRID_BY_CONSUMPTION
+from lingtan.engines.energy import carrier_basis
 from lingtan.errors import MissingDataError, NotFoundError, UnitError, ValidationError
 from lingtan.reference.carbon import CarbonReference
 from lingtan.reference.energy import coal_coefficient
@@ -56,11 +60,13 @@ from lingtan.store.models import Enterprise, Meter, Park, ReadingHourly
 from lingtan.units import conversion_factor
 
 ALUMINIUM_INDUSTRY = "C3216"  # GB/T 4754-2017: primary aluminium smelting
-ELECTRICITY_ROLES = frozenset(
-    {"grid_import", "purchase", "grid_export", "onsite_generation", "direct_green_supply"}
-)
-SUPPLY_ROLES = frozenset({"purchase", "consumption"})
+STORAGE_ROLES = frozenset({"storage_charge", "storage_discharge"})
 NOT_CARBON = frozenset({"water"})
+NO_METER_REASON = {
+    True: "it has no boundary meter (grid import, grid export, on-site generation, direct green "
+    "supply) and no top-level consumption meter",
+    False: "it has no top-level purchase or consumption meter",
+}
 
 
 def period_bounds(period: Period, tz: str) -> tuple[int, int]:
@@ -90,12 +96,54 @@ def default_steam_enthalpy_gj_per_t() -> tuple[float, str]:
 # --- activities from metered data ---------------------------------------------------------------
 
 
-def _accounted(m: Meter) -> bool:
-    if m.carrier in NOT_CARBON:
-        return False
-    if m.carrier == "electricity":
-        return m.role in ELECTRICITY_ROLES
-    return m.role in SUPPLY_ROLES
+def counted_meters(ent: Enterprise, meters: Sequence[Meter]) -> tuple[list[Meter], list[str]]:
+    """Return the meters whose quantities enter the inventory (in the given order) and notes.
+
+    Per carrier, :func:`lingtan.engines.energy.carrier_basis` decides: boundary meters, else the
+    top-level consumption meters of electricity (purchased from the grid), top-level purchase and
+    consumption meters of the other carriers.  Sub-meters (a parent), storage and water are not
+    added and are listed in the notes.
+
+    Raises
+    ------
+    MissingDataError
+        If no meter measures the enterprise's electricity, or a carrier it has meters of: the
+        figure is a gap, never zero.
+    """
+    by_carrier: dict[str, list[Meter]] = defaultdict(list)
+    for m in meters:
+        if m.carrier not in NOT_CARBON:
+            by_carrier[m.carrier].append(m)
+    sign: dict[int, float | None] = {}
+    would_count: set[int] = set()  # sub-meters whose role counts at the top level
+    for carrier in sorted({"electricity", *by_carrier}):
+        group = by_carrier[carrier]
+        basis, signs = carrier_basis(carrier, [(m.role, m.parent_id is None) for m in group])
+        if basis == "no_meter":
+            reason = NO_METER_REASON[carrier == "electricity"]
+            raise MissingDataError(
+                f"no meter measures enterprise {ent.code}'s {carrier}: {reason}",
+                details={"enterprise": ent.code, "carrier": carrier,
+                         "meters": [m.code for m in group]},
+            )  # fmt: skip
+        sign.update({m.id: sg for m, sg in zip(group, signs, strict=True)})
+        top_level = carrier_basis(carrier, [(m.role, True) for m in group])[1]
+        would_count |= {m.id for m, sg in zip(group, top_level, strict=True)
+                        if sg is not None and m.parent_id is not None
+                        and m.role not in STORAGE_ROLES}  # fmt: skip
+    codes = {m.id: m.code for m in meters}
+    used, notes = [], []
+    for m in meters:
+        if m.carrier in NOT_CARBON:
+            continue
+        if sign[m.id] is not None and m.role not in STORAGE_ROLES:
+            used.append(m)
+        elif m.id in would_count:
+            parent = codes.get(m.parent_id or 0, str(m.parent_id))
+            notes.append(f"meter {m.code} ({m.carrier}/{m.role}) not added: sub-meter of {parent}")
+        else:  # the text of these notes is part of park inventories' content hash: keep it
+            notes.append(f"meter {m.code} ({m.carrier}/{m.role}) not added: not a boundary meter")
+    return used, notes
 
 
 def _period_params(session: Session, model: Any, ent_id: int, period: Period) -> list[Any]:
@@ -128,17 +176,18 @@ def _steam_activity(
 def meter_activities(
     session: Session, p: Principal, ent: Enterprise, period: Period, tz: str
 ) -> tuple[list[Activity], list[str]]:
-    """Return the enterprise's activities for the period and notes on what was (not) used."""
+    """Return the enterprise's activities for the period and notes on what was (not) used.
+
+    Raises
+    ------
+    MissingDataError
+        If no meter measures the enterprise's electricity (:func:`counted_meters`).
+    """
     start_s, end_s = period_bounds(period, tz)
     meters = session.scalars(
         select(Meter).where(Meter.enterprise_id == ent.id, meter_scope(p)).order_by(Meter.code)
     ).all()
-    used = [m for m in meters if _accounted(m)]
-    notes = [
-        f"meter {m.code} ({m.carrier}/{m.role}) not added: not a boundary meter"
-        for m in meters
-        if not _accounted(m) and m.carrier not in NOT_CARBON
-    ]
+    used, notes = counted_meters(ent, meters)
     sums = _hourly_sums(session, [m.id for m in used], start_s, end_s)
     enthalpy = _steam_enthalpy(session, ent, period)
     acts: list[Activity] = []
@@ -249,13 +298,23 @@ def monthly_fuel_uses(
     return [a for a in acts if a.carrier not in monthly], uses
 
 
+def is_aluminium_smelter(industry_code: str) -> bool:
+    """Return whether an industry code is GB/T 4754-2017 class 3216 铝冶炼 (``C3216``, ``3216``).
+
+    Class 3216 is primary aluminium smelting.  The process emissions of GB/T 32151.4-2015 (anode CO2, CF4, C2F6) belong to this class only.
+    """
+    return industry_code.strip().upper() in {ALUMINIUM_INDUSTRY, ALUMINIUM_INDUSTRY[1:]}
+
+
 def aluminium_production(
     session: Session, ent: Enterprise, period: Period
-) -> AluminiumProduction | None:
-    """Production data of a primary aluminium smelter for the period.
+) -> tuple[AluminiumProduction | None, list[str]]:
+    """Production data of a primary aluminium smelter for the period, and notes.
 
     A year uses its yearly record, else the sum of twelve monthly records (measured parameters
-    only from a yearly record).
+    only from a yearly record).  Records of an enterprise that is not a smelter (recorded before
+    :func:`lingtan.services.carbon_inputs.add_production` refused them) are not used; a note
+    names them.
 
     Raises
     ------
@@ -268,6 +327,19 @@ def aluminium_production(
         .where(ProductionRecord.enterprise_id == ent.id, ProductionRecord.year == period.year)
         .order_by(ProductionRecord.id.desc())
     ).all()
+    if not is_aluminium_smelter(ent.industry_code):
+        ids = ", ".join(str(r.id) for r in sorted(rows, key=lambda r: r.id))
+        return None, [
+            f"aluminium production records {ids} of {ent.code} not used: {ent.code} "
+            f"(industry {ent.industry_code}) is not a primary aluminium smelter "
+            f"(GB/T 4754-2017 {ALUMINIUM_INDUSTRY})"
+        ] if rows else []  # fmt: skip
+    return _smelter_production(rows, ent, period), []
+
+
+def _smelter_production(
+    rows: Sequence[ProductionRecord], ent: Enterprise, period: Period
+) -> AluminiumProduction:
     exact = [r for r in rows if r.month == period.month]
     if exact:
         r = exact[0]
@@ -284,14 +356,12 @@ def aluminium_production(
             reference="sum of 12 monthly production records",
             source_id="production_record:" + ",".join(str(r.id) for r in ms),
         )  # fmt: skip
-    if ent.industry_code == ALUMINIUM_INDUSTRY:
-        raise MissingDataError(
-            f"enterprise {ent.code} smelts primary aluminium ({ALUMINIUM_INDUSTRY}) but has no "
-            f"production record for {period.label} (aluminium t, net anode consumption t); "
-            "process emissions cannot be computed",
-            details={"enterprise": ent.code, "period": period.label},
-        )
-    return None
+    raise MissingDataError(
+        f"enterprise {ent.code} smelts primary aluminium ({ALUMINIUM_INDUSTRY}) but has no "
+        f"production record for {period.label} (aluminium t, net anode consumption t); "
+        "process emissions cannot be computed",
+        details={"enterprise": ent.code, "period": period.label},
+    )
 
 
 def instruments(session: Session, ent: Enterprise, period: Period) -> ElectricityInstruments:
@@ -346,16 +416,22 @@ def compute_enterprise(
     period: Period,
     gap_policy: GapPolicy = "error",
     ref: CarbonReference | None = None,
+    gwp_set: GwpSet = "AR5",
 ) -> Inventory:
-    """Compute one enterprise's inventory from its metered data (no closed-snapshot lookup)."""
+    """Compute one enterprise's inventory from its metered data (no closed-snapshot lookup).
+
+    ``gwp_set`` is the IPCC assessment (AR5 or AR6) whose GWP-100 converts the smelters' PFCs.
+    """
     acts, notes = meter_activities(session, p, ent, period, park.timezone)
     measured = measured_fuels(session, ent, period)
     acts, monthly = monthly_fuel_uses(session, ent, period, park.timezone, acts, measured)
+    aluminium, al_notes = aluminium_production(session, ent, period)
+    notes += al_notes
     inv = compute_inventory(
         ent.code, period, park.province, acts,
         measured_fuels=measured,
-        aluminium=aluminium_production(session, ent, period),
-        instruments=instruments(session, ent, period),
+        aluminium=aluminium,
+        instruments=instruments(session, ent, period), gwp_set=gwp_set,
         gap_policy=gap_policy, ref=ref or build_reference(session, period), monthly_fuels=monthly,
     )  # fmt: skip
     return dataclasses.replace(inv, notes=(*inv.notes, *notes))
@@ -368,6 +444,7 @@ def compute_park(
     period: Period,
     gap_policy: GapPolicy = "error",
     ref: CarbonReference | None = None,
+    gwp_set: GwpSet = "AR5",
 ) -> tuple[Inventory, list[Inventory]]:
     """Compute the park's inventory as the sum of its enterprises' inventories."""
     require_park(p, park.id)
@@ -377,13 +454,22 @@ def compute_park(
     ).all()
     if not ents:
         raise MissingDataError(f"park {park.code} has no enterprises to account")
-    invs = [compute_enterprise(session, p, park, e, period, gap_policy, ref) for e in ents]
+    invs = [compute_enterprise(session, p, park, e, period, gap_policy, ref, gwp_set) for e in ents]
     return aggregate_inventories(park.code, invs), invs
 
 
 def parse_period(year: int, month: int | None) -> Period:
     """Return the engine period (validated)."""
     return Period(year, month)
+
+
+def check_gwp_set(value: str) -> GwpSet:
+    """Return ``value`` if it is a GWP set the reference data holds (``AR5`` or ``AR6``)."""
+    if value == "AR5":
+        return "AR5"
+    if value == "AR6":
+        return "AR6"
+    raise ValidationError(f"GWP set {value!r}: 'AR5' or 'AR6'")
 
 
 def check_gap_policy(value: str) -> GapPolicy:
@@ -411,6 +497,7 @@ def inventory_dict(
         "gap_policy": gap_policy,
         "totals": totals_dict(inv),
         "electricity": dataclasses.asdict(inv.electricity),
+        "electricity_basis": electricity_basis(inv),
         "lines": [dataclasses.asdict(x) for x in inv.lines],
         "factors": [factors[k] for k in sorted(factors)],
         "is_estimate": inv.is_estimate,
@@ -428,6 +515,19 @@ def inventory_dict(
             for x in parts
         ],  # fmt: skip
         "closed": None,
+    }
+
+
+def electricity_basis(inv: Inventory) -> dict[str, str]:
+    """Per entity, how its grid electricity was measured: ``boundary`` or ``consumption_meters``.
+
+    ``consumption_meters``: an enterprise without a boundary meter whose top-level consumption
+    meters were taken as electricity purchased from the grid (its Scope 2 lines say so too).
+    """
+    return {
+        x.entity_id: "consumption_meters" if x.item.startswith(GRID_BY_CONSUMPTION) else "boundary"
+        for x in inv.lines
+        if x.category == "electricity_location"
     }
 
 
@@ -452,20 +552,22 @@ def compute_entity(
     enterprise: str | None,
     gap_policy: GapPolicy,
     ref: CarbonReference | None = None,
+    gwp_set: GwpSet = "AR5",
 ) -> dict[str, Any]:
     """Compute (never read from a snapshot) the inventory of an enterprise or the park."""
     if enterprise is None:
-        inv, parts = compute_park(session, p, park, period, gap_policy, ref)
+        inv, parts = compute_park(session, p, park, period, gap_policy, ref, gwp_set)
         return inventory_dict(inv, gap_policy, parts)
     ent = visible_enterprise(session, p, park, enterprise)
     return inventory_dict(
-        compute_enterprise(session, p, park, ent, period, gap_policy, ref), gap_policy
+        compute_enterprise(session, p, park, ent, period, gap_policy, ref, gwp_set), gap_policy
     )
 
 
 def monthly_overview(
-    session: Session, p: Principal, park: Park, year: int, gap_policy: GapPolicy = "scale"
-) -> list[dict[str, Any]]:
+    session: Session, p: Principal, park: Park, year: int, gap_policy: GapPolicy = "scale",
+    gwp_set: GwpSet = "AR5",
+) -> list[dict[str, Any]]:  # fmt: skip
     """Per enterprise visible to the caller and month: Scope 1, Scope 2 location and market."""
     ents = session.scalars(
         select(Enterprise)
@@ -478,7 +580,7 @@ def monthly_overview(
         ref = build_reference(session, period)
         for e in ents:
             try:
-                inv = compute_enterprise(session, p, park, e, period, gap_policy, ref)
+                inv = compute_enterprise(session, p, park, e, period, gap_policy, ref, gwp_set)
             except (MissingDataError, ValidationError) as exc:
                 rows.append({"enterprise": e.code, "month": month, "error": exc.message})
                 continue

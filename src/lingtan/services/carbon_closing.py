@@ -2,7 +2,8 @@
 
 Closing an inventory stores its result, the factor ids and versions it used and its content
 hash.  From then on :func:`inventory` returns the stored result: a newer factor never changes it
-silently.  :func:`factor_impact` lists the closed inventories a recompute would change (new
+silently, and it keeps the GWP set (AR5 or AR6) it was closed with — asking for the other set is
+refused, and a recompute uses the stored set.  :func:`factor_impact` lists the closed inventories a recompute would change (new
 content hash, old and new totals, the factor versions that differ) and :func:`recompute` writes
 a new revision, keeping the old one as ``superseded``.  The factor versions themselves (grid,
 fuel combustion defaults, purchased heat) are added in :mod:`lingtan.services.carbon_factors`.
@@ -16,9 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lingtan.engines.accounting import GapPolicy, Period
+from lingtan.engines.accounting import GapPolicy, GwpSet, Period
 from lingtan.errors import ConflictError, NotFoundError
-from lingtan.services.carbon import check_gap_policy, compute_entity, visible_enterprise
+from lingtan.services.carbon import (
+    check_gap_policy,
+    check_gwp_set,
+    compute_entity,
+    visible_enterprise,
+)
 from lingtan.services.principal import Principal, require_manager, require_park
 from lingtan.store.carbon_models import InventorySnapshot
 from lingtan.store.models import Enterprise, Park
@@ -59,12 +65,29 @@ def inventory(
     period: Period,
     enterprise: str | None = None,
     gap_policy: GapPolicy = "error",
+    gwp_set: GwpSet | None = None,
 ) -> dict[str, Any]:
-    """Return the inventory of an enterprise (code) or the park: closed if closed, else computed."""
-    snap = _current(session, park, _entity_key(session, p, park, enterprise), period)
+    """Return the inventory of an enterprise (code) or the park: closed if closed, else computed.
+
+    ``gwp_set`` (AR5 or AR6) converts the PFCs; ``None``: the closed inventory's set, else AR5.
+
+    Raises
+    ------
+    ConflictError
+        If the inventory is closed with the other GWP set.
+    """
+    key = _entity_key(session, p, park, enterprise)
+    snap = _current(session, park, key, period)
     if snap is not None:
-        return _stored(snap)
-    return compute_entity(session, p, park, period, enterprise, gap_policy)
+        stored = _stored(snap)
+        if gwp_set is not None and stored["gwp_set"] != gwp_set:
+            raise ConflictError(
+                f"inventory {key} {period.label} is closed with GWP set {stored['gwp_set']} "
+                f"(snapshot {snap.id}); {gwp_set} is not available for it",
+                details={"snapshot_id": snap.id, "gwp_set": stored["gwp_set"]},
+            )
+        return stored
+    return compute_entity(session, p, park, period, enterprise, gap_policy, None, gwp_set or "AR5")
 
 
 def _write(
@@ -93,8 +116,9 @@ def close_inventory(
     period: Period,
     enterprise: str | None = None,
     gap_policy: str = "error",
+    gwp_set: str = "AR5",
 ) -> dict[str, Any]:
-    """Compute and close an inventory (park manager or admin).
+    """Compute and close an inventory (park manager or admin) with a GWP set (AR5 or AR6).
 
     Raises
     ------
@@ -110,7 +134,8 @@ def close_inventory(
             "recompute it explicitly to use newer factors",
             details={"snapshot_id": current.id},
         )
-    result = compute_entity(session, p, park, period, enterprise, check_gap_policy(gap_policy))
+    result = compute_entity(session, p, park, period, enterprise, check_gap_policy(gap_policy),
+                            None, check_gwp_set(gwp_set))  # fmt: skip
     return _stored(_write(session, p, park, key, period, result, 1, None))
 
 
@@ -128,9 +153,10 @@ def _recomputed(
     session: Session, p: Principal, park: Park, snap: InventorySnapshot
 ) -> dict[str, Any]:
     period = Period(snap.year, snap.month or None)
+    gwp_set = check_gwp_set(json.loads(snap.result_json).get("gwp_set", "AR5"))
     return compute_entity(
         session, p, park, period, _snapshot_target(session, snap),
-        check_gap_policy(snap.gap_policy),
+        check_gap_policy(snap.gap_policy), None, gwp_set,
     )  # fmt: skip
 
 

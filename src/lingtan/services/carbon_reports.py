@@ -1,18 +1,22 @@
-"""Inventory and scorecard reports: an Excel workbook (openpyxl) and a PDF (ReportLab).
+"""Inventory and scorecard reports: an Excel workbook (xlsxwriter) and a PDF (ReportLab).
 
 Both take the JSON-ready results of :mod:`lingtan.services.carbon_closing` and
-:mod:`lingtan.services.scorecard`; labels are Chinese by default and English with ``lang="en"``.
-The Chinese PDF uses ReportLab's built-in CID font ``STSong-Light`` (Adobe-GB1), which PDF
-readers supply, so nothing is downloaded or embedded.
+:mod:`lingtan.services.scorecard`; labels, emission categories, items and factor origins are
+Chinese by default and English with ``lang="en"`` (any other language is refused).  Notes and
+formulas are the engine's own text.  The Chinese PDF uses ReportLab's built-in CID font
+``STSong-Light`` (Adobe-GB1), which PDF readers supply, so nothing is downloaded or embedded.
+
+Every text cell of a workbook is written as a string cell (xlsxwriter ``write_string``), which a
+spreadsheet shows as it is and never evaluates: a meter code or reference starting with ``=``,
+``+``, ``-`` or ``@`` cannot become a formula, and no quote character is added to it.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -20,15 +24,24 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
+from lingtan.engines.accounting.scope2 import GRID_BY_CONSUMPTION
+from lingtan.errors import ValidationError
+
+REPORT_LANGS = ("zh", "en")
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "温室气体排放清单", "scorecard": "零碳园区评价", "entity": "核算主体",
         "period": "核算期", "province": "电网省份", "hash": "内容哈希", "estimate": "估算占比",
+        "gwp": "全球变暖潜势 (GWP-100)",
         "scope1_fuel_co2e_t": "范围一 化石燃料燃烧", "scope1_process_co2e_t": "范围一 工业过程",
         "scope1_co2e_t": "范围一 合计", "scope2_location_co2e_t": "范围二 基于位置",
         "scope2_market_co2e_t": "范围二 基于市场", "total_location_co2e_t": "合计（基于位置）",
         "total_market_co2e_t": "合计（基于市场）", "item": "项目", "value": "数值 (tCO2e)",
+        "value_col": "数值", "origin": "取值来源",
         "lines": "排放明细", "scope": "范围", "category": "类别", "activity": "活动数据",
         "unit": "单位", "co2e": "tCO2e", "formula": "计算式", "factors": "所用因子",
         "factor": "因子", "version": "版本", "source": "来源", "confidence": "可信度",
@@ -40,12 +53,13 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Greenhouse gas inventory", "scorecard": "Zero-carbon park scorecard",
         "entity": "Entity", "period": "Period", "province": "Grid province",
-        "hash": "Content hash", "estimate": "Estimated share",
+        "hash": "Content hash", "estimate": "Estimated share", "gwp": "GWP-100 set",
         "scope1_fuel_co2e_t": "Scope 1 fuel combustion", "scope1_process_co2e_t": "Scope 1 process",
         "scope1_co2e_t": "Scope 1 total", "scope2_location_co2e_t": "Scope 2 location-based",
         "scope2_market_co2e_t": "Scope 2 market-based",
         "total_location_co2e_t": "Total (location-based)",
         "total_market_co2e_t": "Total (market-based)", "item": "Item", "value": "Value (tCO2e)",
+        "value_col": "value", "origin": "origin",
         "lines": "Emission lines", "scope": "Scope", "category": "Category",
         "activity": "Activity", "unit": "Unit", "co2e": "tCO2e", "formula": "Formula",
         "factors": "Factors used", "factor": "Factor", "version": "Version", "source": "Source",
@@ -55,6 +69,27 @@ LABELS: dict[str, dict[str, str]] = {
         "data_needed": "data needed", "closed": "closed (snapshot)", "live": "computed live",
     },
 }  # fmt: skip
+# Chinese names of the engine's codes (the English workbook shows the codes themselves).
+TERMS_ZH: dict[str, str] = {
+    # emission categories
+    "fuel_combustion": "化石燃料燃烧", "process_aluminium_anode": "工业过程：炭阳极消耗",
+    "process_aluminium_pfc": "工业过程：阳极效应全氟化碳", "electricity_location": "外购电力（基于位置）",
+    "electricity_market": "外购电力（基于市场）", "purchased_heat": "外购热力",
+    # items: fuels (fuel_combustion_defaults.csv), aluminium, heat, electricity
+    "raw_coal": "原煤", "washed_coal": "洗精煤", "coke": "焦炭", "crude_oil": "原油",
+    "fuel_oil": "燃料油", "gasoline": "汽油", "diesel": "柴油", "kerosene": "煤油",
+    "lpg": "液化石油气", "natural_gas": "天然气", "coke_oven_gas": "焦炉煤气",
+    "carbon_anode": "炭阳极", "CF4": "四氟化碳 (CF4)", "C2F6": "六氟乙烷 (C2F6)",
+    "heat": "热力", "steam": "蒸汽",
+    "net grid electricity": "净购入电网电量",
+    "net grid electricity not covered by instruments": "未被绿证和绿电交易覆盖的净购入电网电量",
+    GRID_BY_CONSUMPTION: "用电计量表计量的电网电量（无关口计量表）",
+    f"{GRID_BY_CONSUMPTION} not covered by instruments":
+        "未被绿证和绿电交易覆盖的用电计量表计量电网电量（无关口计量表）",
+    # factor origins and confidence
+    "default": "缺省值", "measured": "实测值", "supplier": "供应商提供",
+    "checked": "已核对", "secondary": "二手来源", "unverified": "未核实",
+}  # fmt: skip
 TOTAL_KEYS = (
     "scope1_fuel_co2e_t", "scope1_process_co2e_t", "scope1_co2e_t", "scope2_location_co2e_t",
     "scope2_market_co2e_t", "total_location_co2e_t", "total_market_co2e_t",
@@ -62,8 +97,26 @@ TOTAL_KEYS = (
 CJK_FONT = "STSong-Light"
 
 
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if reports exist in it (``zh``, ``en``).
+
+    Raises
+    ------
+    ValidationError
+        For any other language.
+    """
+    if lang not in REPORT_LANGS:
+        raise ValidationError(f"report language {lang!r}: one of {', '.join(REPORT_LANGS)}")
+    return lang
+
+
 def _l(lang: str) -> dict[str, str]:
-    return LABELS["en" if lang == "en" else "zh"]
+    return LABELS[check_lang(lang)]
+
+
+def term(code: str, lang: str) -> str:
+    """Return an engine code (category, item, origin, confidence) in the report language."""
+    return TERMS_ZH.get(code, code) if check_lang(lang) == "zh" else code
 
 
 def _header(inv: dict[str, Any], t: dict[str, str]) -> list[tuple[str, str]]:
@@ -72,15 +125,16 @@ def _header(inv: dict[str, Any], t: dict[str, str]) -> list[tuple[str, str]]:
         (t["entity"], f"{inv['entity']} ({inv['level']})"),
         (t["period"], f"{inv['period']['label']} — {state}"),
         (t["province"], inv["province_code"]),
+        (t["gwp"], inv["gwp_set"]),
         (t["estimate"], f"{inv['estimated_share']:.2%}"),
         (t["hash"], inv["content_hash"]),
     ]
 
 
-def _line_rows(inv: dict[str, Any]) -> list[list[Any]]:
+def _line_rows(inv: dict[str, Any], lang: str) -> list[list[Any]]:
     return [
-        [x["entity_id"], x["scope"], x["category"], x["item"], round(x["activity"], 3),
-         x["activity_unit"], round(x["co2e_t"], 3), x["formula"]]
+        [x["entity_id"], x["scope"], term(x["category"], lang), term(x["item"], lang),
+         round(x["activity"], 3), x["activity_unit"], round(x["co2e_t"], 3), x["formula"]]
         for x in inv["lines"]
     ]  # fmt: skip
 
@@ -98,61 +152,59 @@ def _indicator_rows(card: dict[str, Any], t: dict[str, str]) -> list[list[Any]]:
     return rows
 
 
-def spreadsheet_text(value: Any) -> Any:
-    """Keep text that a spreadsheet would run as a formula (=, +, -, @) as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def _append(ws: Any, row: list[Any]) -> None:
-    ws.append([spreadsheet_text(v) for v in row])
+def write_row(ws: Worksheet, row: int, values: list[Any], fmt: Format | None = None) -> None:
+    """Write one row: text as string cells (never a formula), numbers as numbers, None blank."""
+    for col, v in enumerate(values):
+        if v is None or v == "":
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(v, bool):
+            ws.write_boolean(row, col, v, fmt)
+        elif isinstance(v, (int, float)) and math.isfinite(v):
+            ws.write_number(row, col, v, fmt)
+        else:
+            ws.write_string(row, col, str(v), fmt)
 
 
 def _sheet(wb: Workbook, title: str, head: list[str], rows: list[list[Any]]) -> None:
-    ws = wb.create_sheet(title[:31])
-    _append(ws, head)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        _append(ws, r)
+    ws = wb.add_worksheet(title[:31])
+    write_row(ws, 0, list(head), wb.add_format({"bold": True}))
+    for i, r in enumerate(rows, start=1):
+        write_row(ws, i, r)
 
 
 def workbook(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh") -> bytes:
-    """Return the inventory (and scorecard) as an .xlsx workbook."""
+    """Return the inventory (and scorecard) as an .xlsx workbook in Chinese or English."""
     t = _l(lang)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = t["title"][:31]
-    for k, v in _header(inv, t):
-        _append(ws, [k, v])
-    _append(ws, [])
-    _append(ws, [t["item"], t["value"]])
-    for k in TOTAL_KEYS:
-        _append(ws, [t[k], round(inv["totals"][k], 3)])
-    _sheet(wb, t["lines"], ["entity", t["scope"], t["category"], t["item"], t["activity"],
-                            t["unit"], t["co2e"], t["formula"]], _line_rows(inv))  # fmt: skip
-    _sheet(wb, t["factors"], [t["factor"], t["version"], "value", t["unit"], t["source"],
-                              t["confidence"], "origin"],
-           [[f["factor_id"], f["version"], f["value"], f["unit"], f["source"], f["confidence"],
-             f["origin"]] for f in inv["factors"]])  # fmt: skip
+    out = io.BytesIO()
+    wb = Workbook(out, {"in_memory": True})
+    ws = wb.add_worksheet(t["title"][:31])
+    rows: list[list[Any]] = [[k, v] for k, v in _header(inv, t)]
+    rows += [[], [t["item"], t["value"]]]
+    rows += [[t[k], round(inv["totals"][k], 3)] for k in TOTAL_KEYS]
+    for i, r in enumerate(rows):
+        write_row(ws, i, r)
+    _sheet(wb, t["lines"], [t["entity"], t["scope"], t["category"], t["item"], t["activity"],
+                            t["unit"], t["co2e"], t["formula"]], _line_rows(inv, lang))  # fmt: skip
+    _sheet(wb, t["factors"], [t["factor"], t["version"], t["value_col"], t["unit"], t["source"],
+                              t["confidence"], t["origin"]],
+           [[f["factor_id"], f["version"], f["value"], f["unit"], f["source"],
+             term(f["confidence"], lang), term(f["origin"], lang)] for f in inv["factors"]])  # fmt: skip
     _sheet(wb, t["notes"], [t["notes"]], [[n] for n in inv["notes"]])
     if inv["enterprises"]:
         _sheet(wb, t["enterprises"], [t["entity"], *(t[k] for k in TOTAL_KEYS)],
                [[e["entity"], *(round(e["totals"][k], 3) for k in TOTAL_KEYS)]
                 for e in inv["enterprises"]])  # fmt: skip
     if card is not None:
-        _sheet(wb, t["scorecard"], [t["indicator"], t["status"], "value", t["threshold"], t["gap"]],
+        _sheet(wb, t["scorecard"],
+               [t["indicator"], t["status"], t["value_col"], t["threshold"], t["gap"]],
                _indicator_rows(card, t))  # fmt: skip
-    out = io.BytesIO()
-    wb.save(out)
+    wb.close()
     return out.getvalue()
 
 
 def _styles(lang: str) -> tuple[ParagraphStyle, ParagraphStyle, str]:
     font = "Helvetica"
-    if lang != "en":
+    if check_lang(lang) == "zh":
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
         font = CJK_FONT
     body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10, wordWrap="CJK")
@@ -196,7 +248,7 @@ def pdf(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh
         ]
     if card is not None:
         rows = [
-            [t["indicator"], t["status"], "value", t["threshold"], t["gap"]],
+            [t["indicator"], t["status"], t["value_col"], t["threshold"], t["gap"]],
             *_indicator_rows(card, t),
         ]
         story += [
@@ -205,7 +257,7 @@ def pdf(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh
             _table(rows, body, [38, 20, 18, 38, 66]),
         ]
     lines = [[t["category"], t["item"], t["co2e"], t["formula"]]]
-    lines += [[r[2], f"{r[0]} {r[3]}", r[6], r[7]] for r in _line_rows(inv)]
+    lines += [[r[2], f"{r[0]} {r[3]}", r[6], r[7]] for r in _line_rows(inv, lang)]
     story += [
         Spacer(1, 4 * mm),
         Paragraph(_esc(t["lines"]), head),

@@ -74,8 +74,9 @@ def _meters_frame(
     session: Session, p: Principal, park_id: int, enterprise_id: int | None
 ) -> pl.DataFrame:
     stmt = select(
-        Meter.id, Meter.enterprise_id, Meter.carrier, Meter.role, Meter.unit, Meter.interval_s
-    ).where(Meter.park_id == park_id, meter_scope(p))
+        Meter.id, Meter.enterprise_id, Meter.carrier, Meter.role, Meter.unit, Meter.interval_s,
+        Meter.parent_id,
+    ).where(Meter.park_id == park_id, meter_scope(p))  # fmt: skip
     if enterprise_id is not None:
         stmt = stmt.where(Meter.enterprise_id == enterprise_id)
     return pl.DataFrame(
@@ -135,10 +136,15 @@ def energy_report(
 
 
 def park_totals(report: pl.DataFrame) -> pl.DataFrame:
-    """Sum an :func:`energy_report` over enterprises: per carrier and bucket, with completeness."""
+    """Sum an :func:`energy_report` over enterprises: per carrier and bucket, with completeness.
+
+    ``basis`` lists the bases of the enterprises summed (``no_meter`` among them: an enterprise
+    whose consumption of the carrier no meter measures is missing from the sum).
+    """
     return (
         report.group_by("carrier", "bucket", "unit")
         .agg(
+            basis=pl.col("basis").unique().sort().str.join(", "),
             quantity=pl.col("quantity").sum(),
             tce=pl.col("tce").sum(),
             present=pl.col("present").sum(),
@@ -181,7 +187,12 @@ def source_shares(
     end_s: int,
     enterprise_id: int | None = None,
 ) -> pl.DataFrame:
-    """Electricity by source (grid, on-site, direct green, storage) per enterprise [kWh]."""
+    """Electricity by source (grid, on-site, direct green, storage) per enterprise [kWh].
+
+    Netted hour by hour so the sources add up to consumption (see
+    :func:`lingtan.engines.energy.electricity_sources`); ``basis`` says how each enterprise's
+    electricity is measured.
+    """
     meters = _meters_frame(session, p, park.id, enterprise_id)
     hourly = _hourly_frame(session, meters["meter_id"].to_list(), start_s, end_s)
     return electricity_sources(hourly, meters).join(

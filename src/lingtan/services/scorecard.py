@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from lingtan.engines.accounting import GapPolicy, Period
+from lingtan.engines.accounting import GapPolicy, GwpSet, Period
 from lingtan.engines.parkcheck import ParkYear, scorecard
 from lingtan.errors import MissingDataError
 from lingtan.reference.energy import coal_coefficient
@@ -83,11 +83,16 @@ def co2_of(inv: dict[str, Any], excluded: frozenset[str]) -> tuple[float, float]
 
 
 def park_scorecard(
-    session: Session, p: Principal, park: Park, year: int, gap_policy: GapPolicy = "error"
-) -> dict[str, Any]:
-    """Return the scorecard: per indicator value, threshold, pass/fail/data needed and gap."""
+    session: Session, p: Principal, park: Park, year: int, gap_policy: GapPolicy = "error",
+    gwp_set: GwpSet | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Return the scorecard: per indicator value, threshold, pass/fail/data needed and gap.
+
+    ``gwp_set`` is that of the park inventory (:func:`lingtan.services.carbon_closing.inventory`);
+    it changes only ``non_co2_excluded_co2e_t`` (the PFCs the CO2 indicators leave out).
+    """
     require_park(p, park.id)
-    inv = inventory(session, p, park, Period(year), None, gap_policy)
+    inv = inventory(session, p, park, Period(year), None, gap_policy, gwp_set)
     energy_tce, completeness = park_energy_tce(session, p, park, year)
     el = inv["electricity"]
     k = electricity_tce_per_mwh()
@@ -111,6 +116,7 @@ def park_scorecard(
         "inputs": {
             "energy_tce": energy_tce, "energy_completeness": completeness,
             "co2_t": park_year.co2_t, "non_co2_excluded_co2e_t": non_co2_t,
+            "gwp_set": inv["gwp_set"], "inventory_content_hash": inv["content_hash"],
             "co2_location_based_t": co2_location_t,
             "carbon_per_energy_location_based": co2_location_t / energy_tce,
             "clean_energy_mwh": clean_mwh,

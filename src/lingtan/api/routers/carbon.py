@@ -23,6 +23,12 @@ router = APIRouter(prefix="/api/v1/parks/{park_code}/carbon", tags=["carbon"])
 
 Fmt = Literal["json", "xlsx", "pdf"]
 Lang = Literal["zh", "en"]
+Gwp = Literal["AR5", "AR6"]
+GWP = Query(
+    None, description="GWP-100 set for CF4/C2F6 (AR5 or AR6); default: the closed inventory's, "
+    "else AR5"
+)  # fmt: skip
+LANG = Query("zh", description="language of the Excel and PDF reports: zh or en")
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
@@ -46,11 +52,12 @@ def inventory(
     enterprise: str | None = Query(None, description="enterprise code; omit for the park"),
     gap_policy: str = Query("error", pattern="^(error|scale)$"),
     format: Fmt = "json",
-    lang: Lang = "zh",
+    lang: Lang = LANG,
+    gwp: Gwp | None = GWP,
 ) -> dict[str, Any] | Response:
     """Scope 1 and 2 inventory (location- and market-based) with provenance; closed if closed."""
     inv = carbon_closing.inventory(
-        session, p, park, Period(year, month), enterprise, check_gap_policy(gap_policy)
+        session, p, park, Period(year, month), enterprise, check_gap_policy(gap_policy), gwp
     )
     if format == "json":
         return inv
@@ -62,10 +69,14 @@ def inventory(
 
 @router.get("/monthly")
 def monthly(
-    park: ParkDep, session: SessionDep, p: CurrentPrincipal, year: int
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    year: int,
+    gwp: Gwp = Query("AR5", description="GWP-100 set for CF4/C2F6: AR5 or AR6"),
 ) -> list[dict[str, Any]]:
     """Per visible enterprise and month: Scope 1, Scope 2 location and market (gaps scaled)."""
-    return monthly_overview(session, p, park, year)
+    return monthly_overview(session, p, park, year, "scale", gwp)
 
 
 @router.get("/scorecard", response_model=None)
@@ -76,14 +87,15 @@ def park_scorecard(
     year: int,
     gap_policy: str = Query("error", pattern="^(error|scale)$"),
     format: Fmt = "json",
-    lang: Lang = "zh",
+    lang: Lang = LANG,
+    gwp: Gwp | None = GWP,
 ) -> dict[str, Any] | Response:
     """Zero-carbon park scorecard: core and guiding indicators, pass/fail and gaps."""
     policy = check_gap_policy(gap_policy)
-    card = scorecard.park_scorecard(session, p, park, year, policy)
+    card = scorecard.park_scorecard(session, p, park, year, policy, gwp)
     if format == "json":
         return card
-    inv = carbon_closing.inventory(session, p, park, Period(year), None, policy)
+    inv = carbon_closing.inventory(session, p, park, Period(year), None, policy, gwp)
     name = f"scorecard-{park.code}-{year}"
     if format == "xlsx":
         return _file(carbon_reports.workbook(inv, card, lang), "xlsx", name)
@@ -97,13 +109,14 @@ class CloseIn(BaseModel):
     month: int | None = Field(None, ge=1, le=12)
     enterprise: str | None = None
     gap_policy: Literal["error", "scale"] = "error"
+    gwp: Gwp = Field("AR5", description="GWP-100 set for CF4/C2F6; the closed inventory keeps it")
 
 
 @router.post("/inventory/close", status_code=201)
 def close(park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: CloseIn) -> dict[str, Any]:
     """Close an inventory: it is stored and no longer changes with newer factors."""
     return carbon_closing.close_inventory(
-        session, p, park, Period(body.year, body.month), body.enterprise, body.gap_policy
+        session, p, park, Period(body.year, body.month), body.enterprise, body.gap_policy, body.gwp
     )
 
 

@@ -8,6 +8,13 @@ factors (ids, versions, sources, confidence), overrides, fallbacks and data comp
 Incomplete data (fewer metered intervals than expected) is an error unless the caller asks for
 ``gap_policy="scale"``: the quantity is then scaled by expected/present intervals and the result
 is marked as an estimate with the method and the share estimated.  Nothing is read as zero.
+
+Electricity of an entity without any boundary activity (grid import or purchase, grid export,
+on-site generation, direct green supply) but with ``consumption`` activities — a tenant metered
+behind the park's grid connection — is the sum of those activities, taken as purchased from the
+grid for Scope 2; the lines and the notes say so (:data:`CONSUMPTION_BASIS`).  The caller passes
+top-level consumption meters only (a sub-meter is part of its parent).  With a boundary activity,
+consumption activities are sub-divisions and are not used.
 """
 
 from __future__ import annotations
@@ -44,6 +51,10 @@ ELECTRICITY_ROLES = {"grid_import", "purchase", "grid_export", "onsite_generatio
 IGNORED_ROLES = {"submeter", "consumption", "storage_charge", "storage_discharge"}
 FUEL_ROLES = {"consumption", "purchase", "grid_import"}
 HEAT_CARRIERS = {"heat", "steam"}
+CONSUMPTION_BASIS = (
+    "no boundary meter (grid import, grid export, on-site generation, direct green supply): "
+    "consumption meters taken as electricity purchased from the grid"
+)
 
 
 def _prepare(a: Activity, policy: GapPolicy) -> tuple[float, Completeness]:
@@ -153,7 +164,8 @@ def compute_inventory(
         Period quantities per carrier and meter role.  Electricity: ``grid_import`` or
         ``purchase`` (grid), ``grid_export``, ``onsite_generation``, ``direct_green_supply``.
         Heat/steam: any supply role, in an energy unit (GJ).  Fuels: ``consumption`` (preferred)
-        or ``purchase``.  ``submeter``/``consumption`` electricity and water are not used.
+        or ``purchase``.  ``consumption`` electricity counts only without any of the electricity
+        roles above (see module docstring); ``submeter`` electricity and water are not used.
     measured_fuels : sequence of MeasuredFuelParameters
         Measured parameters for this entity and period, at most one per fuel; they take
         precedence over the national defaults.
@@ -200,6 +212,7 @@ def compute_inventory(
         balance, province_code, period.year, ref,
         merge_completeness([(q, c) for r in elec.values() for q, c, _ in r]),
         tuple(sorted({s for r in elec.values() for _, _, s in r if s})),
+        basis=_electricity_basis(activities),
     )  # fmt: skip
     for carrier in sorted(heat):
         parts = heat[carrier]
@@ -228,6 +241,14 @@ def compute_inventory(
 _Routed = list[tuple[Activity, float, Completeness]]
 
 
+def _electricity_basis(activities: Sequence[Activity]) -> str:
+    """:data:`CONSUMPTION_BASIS` if electricity is known from consumption activities only."""
+    roles = {a.role for a in activities if a.carrier == "electricity"}
+    if "consumption" in roles and not roles & ELECTRICITY_ROLES:
+        return CONSUMPTION_BASIS
+    return ""
+
+
 def _route(
     activities: Sequence[Activity], gap_policy: GapPolicy, notes: list[str]
 ) -> tuple[
@@ -237,11 +258,16 @@ def _route(
     elec: dict[str, list[tuple[float, Completeness, str]]] = defaultdict(list)
     heat: dict[str, _Routed] = defaultdict(list)
     fuels: dict[str, _Routed] = defaultdict(list)
+    by_consumption = _electricity_basis(activities) == CONSUMPTION_BASIS
+    if by_consumption:
+        codes = ", ".join(a.source_id or "unnamed source" for a in activities
+                          if a.carrier == "electricity" and a.role == "consumption")  # fmt: skip
+        notes.append(f"electricity: {CONSUMPTION_BASIS} ({codes})")
     for a in activities:
         qty, comp = _prepare(a, gap_policy)
         if a.carrier == "electricity":
-            if a.role in ELECTRICITY_ROLES:
-                role = "grid_import" if a.role == "purchase" else a.role
+            if a.role in ELECTRICITY_ROLES or (by_consumption and a.role == "consumption"):
+                role = a.role if a.role in ELECTRICITY_ROLES - {"purchase"} else "grid_import"
                 elec[role].append((_to(a, qty, "MWh"), comp, a.source_id))
             elif a.role in IGNORED_ROLES:
                 notes.append(f"electricity {a.role} meter {a.source_id} not used for Scope 2")

@@ -37,6 +37,7 @@ from lingtan.errors import MissingFactorError, ValidationError
 from lingtan.reference.carbon import CarbonReference, GridFactor, HeatFactor
 
 NATIONAL = "CN"
+GRID_BY_CONSUMPTION = "grid electricity metered by consumption meters"
 RESIDUAL_KIND = "national_excl_market_nonfossil"
 
 
@@ -192,22 +193,30 @@ def electricity_lines(
     ref: CarbonReference,
     completeness: Completeness,
     sources: tuple[str, ...] = (),
+    basis: str = "",
 ) -> tuple[EmissionLine, EmissionLine]:
-    """Return the location-based and market-based Scope 2 electricity lines [t CO2]."""
+    """Return the location-based and market-based Scope 2 electricity lines [t CO2].
+
+    ``basis`` states how the grid electricity was measured when not by boundary meters (the
+    consumption meters of a tenant without one); the lines' items and formulas then say so.
+    """
     loc, loc_fb = resolve_location_factor(province_code, year, ref)
     res, res_fb = resolve_residual_factor(year, ref)
     loc_t = balance.net_grid_mwh * loc.factor_tco2_per_mwh
     mkt_t = balance.residual_mwh * res.factor_tco2_per_mwh
+    item, stated = (
+        ("net grid electricity", "") if not basis else (GRID_BY_CONSUMPTION, f"; {basis}")
+    )
     location = EmissionLine(
         scope=2,
         category="electricity_location",
-        item="net grid electricity",
+        item=item,
         gas="CO2",
         activity=balance.net_grid_mwh,
         activity_unit="MWh",
         mass_t=loc_t,
         co2e_t=loc_t,
-        formula=f"{balance.net_grid_mwh:.6g} MWh × {loc.factor_tco2_per_mwh:g} tCO2/MWh",
+        formula=f"{balance.net_grid_mwh:.6g} MWh × {loc.factor_tco2_per_mwh:g} tCO2/MWh{stated}",
         factors=(grid_factor_use(loc),),
         fallbacks=loc_fb,
         sources=sources,
@@ -216,7 +225,7 @@ def electricity_lines(
     market = EmissionLine(
         scope=2,
         category="electricity_market",
-        item="net grid electricity not covered by instruments",
+        item=f"{item} not covered by instruments",
         gas="CO2",
         activity=balance.residual_mwh,
         activity_unit="MWh",
@@ -226,7 +235,7 @@ def electricity_lines(
             f"({balance.net_grid_mwh:.6g} MWh − {balance.instruments_applied_mwh:.6g} MWh "
             f"certificates and contracts) × {res.factor_tco2_per_mwh:g} tCO2/MWh; on-site "
             f"{balance.onsite_self_consumed_mwh:.6g} MWh and direct green "
-            f"{balance.direct_green_mwh:.6g} MWh at 0"
+            f"{balance.direct_green_mwh:.6g} MWh at 0{stated}"
         ),
         factors=(grid_factor_use(res),),
         fallbacks=res_fb,
