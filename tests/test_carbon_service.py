@@ -8,7 +8,7 @@ market-traded non-fossil 2022 0.5856 and 2023 0.6096; natural gas NCV 389.31 GJ/
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -367,3 +367,23 @@ def test_aluminium_production_only_for_a_smelter(session: Session) -> None:
     # class 3216 is a smelter with or without the section letter
     assert is_aluminium_smelter("C3216") and is_aluminium_smelter("3216")
     assert not is_aluminium_smelter("C3841")
+
+
+def test_a_period_in_progress_is_an_inventory_to_date(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    park = build(session)
+    # B imports 250 kWh every quarter-hour of 2022-01-01 00:00-12:00 local (48 intervals)
+    feed(session, park, {"B-IMP": 250.0}, datetime(2022, 1, 1), 48)
+    carbon_inputs.add_production(session, ADMIN, park, "B", JAN22,
+                                 carbon_inputs.ProductionIn(10.0, 4.0, "weighbridge"))  # fmt: skip
+    # it is 2022-01-01 12:30 in Qujing: 12 whole hours of January have elapsed
+    now = datetime(2022, 1, 1, 4, 30, tzinfo=UTC).timestamp()  # 12:30 in UTC+8
+    monkeypatch.setattr("lingtan.services.carbon.time.time", lambda: now)
+    inv = inventory(session, ADMIN, park, JAN22, "B")
+    # complete to date (48 of 48 intervals): 12 MWh x 0.1073 t/MWh = 1.2876 t, no estimate
+    assert_allclose(inv["totals"]["scope2_location_co2e_t"], 12 * 0.1073, rtol=1e-9)
+    assert not inv["is_estimate"]
+    assert any("in progress: figures to date, up to 2022-01-01 12:00" in n for n in inv["notes"])
+    with pytest.raises(ValidationError, match="period 2022-02 has not begun"):
+        inventory(session, ADMIN, park, Period(2022, 2), "B")

@@ -230,7 +230,8 @@ def energy_cmd(
             report = energy.energy_report(s, OPERATOR, p, period, ent_id)
     except LingtanError as exc:
         fail(exc)
-    cols = ["carrier", "bucket", "quantity", "unit", "tce", "completeness"]
+    # basis: how the figure was metered (boundary meters, tenant consumption meters, no meter)
+    cols = ["carrier", "bucket", "quantity", "unit", "tce", "completeness", "basis"]
     df = (
         energy.park_totals(report).select(cols)
         if level == Level.PARK

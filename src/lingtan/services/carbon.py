@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -173,6 +174,26 @@ def _steam_activity(
     return Activity("steam", m.role, t * gj_per_t, "GJ", m.code, present, expected), note
 
 
+def elapsed_end(period: Period, start_s: int, end_s: int, tz: str) -> tuple[int, list[str]]:
+    """Clip a period in progress to now: intervals not yet elapsed are neither data nor gaps.
+
+    Returns the end to use and a note when the period was clipped.
+
+    Raises
+    ------
+    ValidationError
+        If the period has not begun.
+    """
+    now_s = int(time.time())
+    if start_s >= now_s:
+        raise ValidationError(f"period {period.label} has not begun: no inventory yet")
+    if end_s <= now_s:
+        return end_s, []
+    hour_s = now_s - now_s % 3600
+    local = datetime.fromtimestamp(hour_s, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return hour_s, [f"period {period.label} in progress: figures to date, up to {local} ({tz})"]
+
+
 def meter_activities(
     session: Session, p: Principal, ent: Enterprise, period: Period, tz: str
 ) -> tuple[list[Activity], list[str]]:
@@ -184,10 +205,12 @@ def meter_activities(
         If no meter measures the enterprise's electricity (:func:`counted_meters`).
     """
     start_s, end_s = period_bounds(period, tz)
+    end_s, to_date = elapsed_end(period, start_s, end_s, tz)
     meters = session.scalars(
         select(Meter).where(Meter.enterprise_id == ent.id, meter_scope(p)).order_by(Meter.code)
     ).all()
     used, notes = counted_meters(ent, meters)
+    notes += to_date
     sums = _hourly_sums(session, [m.id for m in used], start_s, end_s)
     enthalpy = _steam_enthalpy(session, ent, period)
     acts: list[Activity] = []
@@ -288,6 +311,9 @@ def monthly_fuel_uses(
     uses = []
     for month in range(1, 13):
         start_s, end_s = period_bounds(Period(period.year, month), tz)
+        if start_s >= time.time():
+            break  # months not begun yet: no use, and no gap
+        end_s, _ = elapsed_end(Period(period.year, month), start_s, end_s, tz)
         sums = _hourly_sums(session, [m.id for m in meters], start_s, end_s)
         for m in meters:
             qty, present = sums.get(m.id, (0.0, 0))
