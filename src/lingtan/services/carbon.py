@@ -594,7 +594,10 @@ def monthly_overview(
     session: Session, p: Principal, park: Park, year: int, gap_policy: GapPolicy = "scale",
     gwp_set: GwpSet = "AR5",
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Per enterprise visible to the caller and month: Scope 1, Scope 2 location and market."""
+    """Per enterprise visible to the caller and month: Scope 1, Scope 2 location and market.
+
+    Months that have not begun have no rows; the month in progress is to date.
+    """
     ents = session.scalars(
         select(Enterprise)
         .where(Enterprise.park_id == park.id, enterprise_scope(p))
@@ -603,6 +606,8 @@ def monthly_overview(
     rows = []
     for month in range(1, 13):
         period = Period(year, month)
+        if period_bounds(period, park.timezone)[0] >= time.time():
+            break  # months not begun yet have no row (not a gap, not an error)
         ref = build_reference(session, period)
         for e in ents:
             try:
