@@ -74,6 +74,7 @@ def enterprise_context(
     monthly = views.monthly_rows(session, p, park, dates.year, ent.id)
     months, series = views.monthly_tce_series(monthly)
     batches, rejected = views.import_history(session, p, ent)
+    sources = views.source_rows(session, p, park, dates.month, ent.id)
     return {
         "park": park,
         "ent": ent,
@@ -86,5 +87,10 @@ def enterprise_context(
         "fig_load": charts.load_figure(hours, kw, t),
         "fig_monthly": charts.monthly_figure(
             months, {carrier_label(lang, c): v for c, v in series.items()}, t
+        ),
+        "sources": sources,
+        "sources_have_data": any(s["kwh"] for s in sources),
+        "fig_sources": charts.sources_figure(
+            [t(s["key"]) for s in sources], [s["kwh"] for s in sources]
         ),
     }
