@@ -13,12 +13,16 @@ hour; no zones, so no source-type mixes on either side) and are checked against 
 outside the timed sections. trace_year's time includes building the DC model and, when
 numba is installed, loading (or on the very first run compiling) its kernel; the first year
 year case is preceded by pandapower's own first power flow (its numba warm-up, paid once
-per process by any pandapower user), which is reported separately.
+per process by any pandapower user), which is reported separately. Beside its wall time,
+trace_year's CPU time is reported (user, summed over its threads, and system: mostly the
+kernel providing fresh pages for the results, which costs much more on a virtual machine
+whose host reclaims freed memory).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 import warnings
 
@@ -122,9 +126,12 @@ def bench_year(case: str, baseline_hours: int) -> None:
     label_sources(net)
     src, load = synthetic_year(net)
     kernel_mode = "numba kernel" if kernel.AVAILABLE else "numpy (no numba)"
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     res = trace_year(net, src, load)
     t_fast = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = f"cpu {r1.ru_utime - r0.ru_utime:.2f} user + {r1.ru_stime - r0.ru_stime:.2f} sys"
     # baseline: per hour, DC flow of that hour + sparse LU of the sharing system
     model = dc_model(net)
     sources = source_table(net)
@@ -168,7 +175,7 @@ def bench_year(case: str, baseline_hours: int) -> None:
         err_e = max(err_e, float(np.nanmax(np.abs(x[model.node_of_bus, 0] - e_fast) / 1000.0)))
         err_g = max(err_g, float(np.nanmax(np.abs(1.0 - x[model.node_of_bus, 1] - g_fast))))
     print(
-        f"year     {case:15s} buses={len(net.bus):5d}  trace_year {t_fast:7.2f} s   "
+        f"year     {case:15s} buses={len(net.bus):5d}  trace_year {t_fast:7.2f} s ({cpu})   "
         f"baseline per-hour LU {t_base:7.2f} s (timed on {baseline_hours} hours, "
         f"extrapolated to {HOURS})   ratio {t_base / t_fast:5.1f}x   "
         f"max |Δe|/1000 kg/MWh {err_e:.1e}  max |Δgreen| {err_g:.1e}  [{kernel_mode}]"

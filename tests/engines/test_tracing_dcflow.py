@@ -81,3 +81,20 @@ def test_flows_match_pandapower_rundcpp(case, shift, numba, monkeypatch):
     for h, (_, expected) in enumerate(hours):
         scale = np.abs(expected).max()
         assert_allclose(flow[h], expected, rtol=0, atol=1e-9 * scale)
+    if numba:  # the fused compiled flows repeat solve's operations: equal, not just close
+        np.testing.assert_array_equal(model.flows(injection), flow)
+
+
+@needs_numba
+def test_compiled_flows_equal_solve_over_blocks():
+    """Several blocks of hours and a partial last one, phase shifters, into a given array."""
+    net = pn.case118()
+    net.trafo["shift_degree"] = 10.0
+    model = dc_model(net)
+    rng = np.random.default_rng(5)
+    injection = rng.normal(0.0, 50.0, (2 * BLOCK_HOURS + 5, model.n_node))
+    injection -= injection.mean(axis=1, keepdims=True)  # balanced hours
+    _, expected = model.solve(injection)
+    out = np.full_like(expected, np.nan)
+    assert model.flows(injection, out=out) is out
+    np.testing.assert_array_equal(out, expected)

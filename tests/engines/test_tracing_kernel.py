@@ -11,7 +11,7 @@ import pytest
 from numpy.testing import assert_allclose
 from test_tracing_year import assert_hours_match_pandapower
 
-from lingtan.engines.tracing import kernel, source_table, trace_year
+from lingtan.engines.tracing import kernel, source_table, trace_year, year
 from lingtan.engines.tracing.sharing import solve_sharing_batched
 
 warnings.filterwarnings("ignore", message=".*numba.*")
@@ -114,3 +114,32 @@ def test_kernel_year_matches_numpy_path_and_pandapower(case, shift, monkeypatch)
     num = fast.zones.select_dtypes("number")
     assert_allclose(num, slow.zones[num.columns], rtol=1e-9, atol=1e-9)
     assert_hours_match_pandapower(net, src, load, fast, (0, 11, 23))
+
+
+@needs_numba
+def test_blocks_on_threads_equal_one_block_and_numpy_path(monkeypatch):
+    """Blocks of 5 hours (partial DC blocks) traced on 3 threads give exactly what one block
+    on one thread gives, with phase shifters (cyclic hours solved by sparse LU), negative
+    loads (unknown power) and zones; both agree with the numpy path."""
+    net = _labelled("case118", 3)
+    net.trafo["shift_degree"] = 15.0
+    src, load = _profiles(net, 40, 5)
+    load.iloc[10:20, 4] = -8.0  # a source of unknown origin for ten hours
+    slack = source_table(net).index[list(source_table(net).element).index("ext_grid")]
+    src[slack] += load.sum(axis=1) - src.sum(axis=1)
+    zones = {b: f"z{b % 4}" for b in net.bus.index}
+    monkeypatch.setattr(year, "_threads", lambda n_hour: 1)
+    one = trace_year(net, src, load, zones=zones, chunk_hours=40)
+    monkeypatch.setattr(year, "_threads", lambda n_hour: 3)
+    many = trace_year(net, src, load, zones=zones, chunk_hours=5)
+    for field in ("throughflow_mw", "carbon_intensity_kg_per_mwh", "green_share", "zones"):
+        pd.testing.assert_frame_equal(getattr(many, field), getattr(one, field), check_exact=True)
+    pd.testing.assert_series_equal(many.unknown_hours, one.unknown_hours)
+    assert one.unknown_hours.to_dict() == {load.columns[4]: 10}
+    assert one.carbon_intensity_kg_per_mwh.iloc[10:20].isna().any(axis=None)
+    monkeypatch.setattr(kernel, "AVAILABLE", False)
+    slow = trace_year(net, src, load, zones=zones)
+    for field in ("throughflow_mw", "carbon_intensity_kg_per_mwh", "green_share"):
+        assert_allclose(getattr(one, field), getattr(slow, field), rtol=1e-9, atol=1e-9)
+    num = one.zones.select_dtypes("number")
+    assert_allclose(num, slow.zones[num.columns], rtol=1e-9, atol=1e-9)

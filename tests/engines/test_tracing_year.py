@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from lingtan.engines.tracing import source_table, trace_pandapower, trace_year
+from lingtan.engines.tracing import kernel, source_table, trace_pandapower, trace_year
 from lingtan.errors import MissingDataError, ValidationError
 
 warnings.filterwarnings("ignore", message=".*numba.*")
@@ -58,6 +58,41 @@ def test_three_bus_two_hours_hand_solved():
     assert_allclose(zb["share_solar"], [50 / 130, 1.0], rtol=1e-9)
     za = res.zones.xs("A", level="zone")  # bus 0 consumes the 70 MW export in hour 1
     assert_allclose(za["consumption_mw"], [0.0, 70.0], atol=1e-9)
+
+
+@pytest.mark.parametrize("numba", [True, False])
+def test_negative_load_is_unknown_source_hand_solved(numba, monkeypatch):
+    """Hour 1: bus 2's load of -20 MW injects power of unknown origin, which flows to bus 1
+    with 80 MW of coal from bus 0; bus 1 adds 50 MW of its own solar and consumes 150 MW."""
+    if numba and not kernel.AVAILABLE:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernel, "AVAILABLE", numba and kernel.AVAILABLE)
+    net = three_bus()
+    src = pd.DataFrame({"ext_grid:0": [80.0, 80.0], "sgen:0": [50.0, 50.0]}, index=HOURS)
+    load = pd.DataFrame({"load:0": [30.0, 150.0], "load:1": [100.0, -20.0]}, index=HOURS)
+    res = trace_year(net, src, load, zones={0: "A", 1: "B", 2: "B"})
+    e1 = 80.0 * 1000.0 / 130.0  # hour 0 as in test_three_bus_two_hours_hand_solved
+    assert_allclose(res.carbon_intensity_kg_per_mwh.iloc[0], [1000.0, e1, e1], rtol=1e-12)
+    assert_allclose(res.green_share.iloc[0], [0.0, 50 / 130, 50 / 130], rtol=1e-12)
+    assert_allclose(res.throughflow_mw.iloc[1], [80.0, 150.0, 20.0], rtol=1e-12)
+    e = res.carbon_intensity_kg_per_mwh.iloc[1]
+    assert e[0] == pytest.approx(1000.0, rel=1e-12)
+    assert np.isnan(e[1]) and np.isnan(e[2])  # unknown power arrives: no intensity
+    assert_allclose(res.green_share.iloc[1], [0.0, 50 / 150, 0.0], rtol=1e-12, atol=1e-15)
+    zb = res.zones.xs("B", level="zone").iloc[1]
+    assert zb["consumption_mw"] == pytest.approx(150.0, rel=1e-12)
+    assert zb["generation_mw"] == pytest.approx(70.0, rel=1e-12)  # 50 solar + 20 unknown
+    assert zb["net_import_mw"] == pytest.approx(80.0, rel=1e-12)
+    assert np.isnan(zb["carbon_intensity_kg_per_mwh"])
+    for column, share in (
+        ("green_share", 50 / 150),
+        ("unknown_share", 20 / 150),
+        ("share_coal", 80 / 150),
+        ("share_solar", 50 / 150),
+        ("share_unknown", 20 / 150),
+    ):
+        assert zb[column] == pytest.approx(share, rel=1e-12), column
+    assert res.unknown_hours.to_dict() == {"load:1": 1}
 
 
 def _profiles(net, n_hours, seed):

@@ -7,8 +7,10 @@ sparse forward and back substitution with those factors. With numba the substitu
 compiled on blocks of :data:`BLOCK_HOURS` hours, the hours innermost (contiguous, so each
 factor entry updates a whole block at once): the work is ``nnz(L + U)`` per hour instead of
 ``n²`` for an inverse (injection shift factors), which SuperLU's own multi-column solve,
-one column at a time, does not reach. Without numba, small networks apply the dense inverse
-and larger ones use SuperLU's solve.
+one column at a time, does not reach. When only the flows are wanted (:meth:`DcModel.flows`,
+for year tracing), the per-unit right-hand side, the substitutions and the branch flows of a
+block run in one compiled pass, with the same operations and no hourly angle array. Without
+numba, small networks apply the dense inverse and larger ones use SuperLU's solve.
 
 References
 ----------
@@ -116,6 +118,90 @@ def _branch_flows(
             for p in range(bf_ptr[e], bf_ptr[e + 1]):
                 acc += bf_val[p] * theta[h, bf_col[p]]
             out[h, e] = (acc + pfinj_pu[e]) * base_mva
+
+
+def _dc_flows(
+    injection_mw: FloatArray,
+    nonref: IntArray,
+    pbusinj_pu: FloatArray,
+    ref_shift_pu: FloatArray,
+    base_mva: float,
+    l_ptr: IntArray,
+    l_row: IntArray,
+    l_val: FloatArray,
+    u_ptr: IntArray,
+    u_row: IntArray,
+    u_val: FloatArray,
+    u_diag: FloatArray,
+    perm_r: IntArray,
+    perm_c: IntArray,
+    ref: IntArray,
+    ref_angle_rad: FloatArray,
+    bf_ptr: IntArray,
+    bf_col: IntArray,
+    bf_val: FloatArray,
+    pfinj_pu: FloatArray,
+    out: FloatArray,
+) -> None:  # pragma: no cover - runs compiled; covered through DcModel.flows
+    """Branch flows [MW] of every hour of ``injection_mw``: angles, then flows, per block.
+
+    The steps and their floating-point operations are those of :meth:`DcModel.solve` (the
+    per-unit right-hand side, :func:`_substitute`, :func:`_branch_flows`), fused so that a
+    block of :data:`BLOCK_HOURS` hours goes from injections to flows while it is in cache,
+    without the hourly angle and right-hand-side arrays.
+    """
+    n_hour, n_node = injection_mw.shape
+    n = nonref.size
+    m = pfinj_pu.size
+    width = BLOCK_HOURS
+    block = np.zeros((n, width))
+    theta = np.zeros((n_node, width))
+    pivot = np.empty(width)
+    acc = np.empty(width)
+    for j in range(ref.size):
+        for t in range(width):
+            theta[ref[j], t] = ref_angle_rad[j]
+    for h0 in range(0, n_hour, width):
+        count = min(width, n_hour - h0)
+        for t in range(count):
+            for k in range(n):
+                node = nonref[k]
+                block[perm_r[k], t] = (
+                    injection_mw[h0 + t, node] / base_mva - pbusinj_pu[node] - ref_shift_pu[k]
+                )
+        for j in range(n):
+            for t in range(width):
+                pivot[t] = block[j, t]
+            for p in range(l_ptr[j], l_ptr[j + 1]):
+                row = block[l_row[p]]
+                v = l_val[p]
+                for t in range(width):
+                    row[t] -= v * pivot[t]
+        for j in range(n - 1, -1, -1):
+            d = u_diag[j]
+            for t in range(width):
+                pivot[t] = block[j, t] / d
+                block[j, t] = pivot[t]
+            for p in range(u_ptr[j], u_ptr[j + 1]):
+                row = block[u_row[p]]
+                v = u_val[p]
+                for t in range(width):
+                    row[t] -= v * pivot[t]
+        for k in range(n):
+            solved = block[perm_c[k]]
+            angle = theta[nonref[k]]
+            for t in range(width):
+                angle[t] = solved[t]
+        for e in range(m):
+            for t in range(width):
+                acc[t] = 0.0
+            for p in range(bf_ptr[e], bf_ptr[e + 1]):
+                angle = theta[bf_col[p]]
+                v = bf_val[p]
+                for t in range(width):
+                    acc[t] += v * angle[t]
+            for t in range(count):
+                out[h0 + t, e] = (acc[t] + pfinj_pu[e]) * base_mva
 
 
 @dataclass(frozen=True)
@@ -245,6 +331,58 @@ class DcModel:
             flow,
         )
         return theta, flow
+
+    def flows(self, injection_mw: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Branch flows [MW] for hourly nodal injections, compiled (numba only).
+
+        The flows of :meth:`solve`, computed block by block of hours without the angles
+        (:func:`_dc_flows`); the same floating-point operations, so the same values.
+
+        Parameters
+        ----------
+        injection_mw : numpy.ndarray
+            Net injection per hour and node, shape ``(H, n_node)`` [MW].
+        out : numpy.ndarray, optional
+            C-contiguous ``(H, m)`` array to fill.
+
+        Returns
+        -------
+        numpy.ndarray
+            Flow from ``edge_from`` to ``edge_to`` per hour and branch, ``(H, m)`` [MW].
+        """
+        inj = np.ascontiguousarray(injection_mw, dtype=np.float64)
+        shift = (
+            np.asarray(self.b_nonref_ref @ self.ref_angle_rad, dtype=np.float64)
+            if self.ref.size
+            else np.zeros(self.nonref.size)
+        )
+        if out is None:
+            out = np.empty((inj.shape[0], self.pfinj_pu.size))
+        f = self.factors
+        kernel.compiled(_dc_flows)(
+            inj,
+            self.nonref,
+            self.pbusinj_pu,
+            shift,
+            self.base_mva,
+            f.l_ptr,
+            f.l_row,
+            f.l_val,
+            f.u_ptr,
+            f.u_row,
+            f.u_val,
+            f.u_diag,
+            f.perm_r,
+            f.perm_c,
+            self.ref,
+            self.ref_angle_rad,
+            self.bf.indptr.astype(np.int64),
+            self.bf.indices.astype(np.int64),
+            np.asarray(self.bf.data, dtype=np.float64),
+            self.pfinj_pu,
+            out,
+        )
+        return out
 
 
 def dc_model(net: Any) -> DcModel:

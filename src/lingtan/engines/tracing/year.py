@@ -1,8 +1,15 @@
 """Trace a year (or any run of hours) of source and load profiles on one network.
 
-Each hour's flows come from a DC power flow (lossless, :mod:`.dcflow`); the proportional
-sharing of all hours is then solved at once (:func:`.sharing.solve_sharing_batched`). Zone
-results follow the flow-weighted mix of the zone's consumption: for zone ``z`` and hour
+Each hour's flows come from a DC power flow (lossless, :mod:`.dcflow`) and its
+proportional sharing is then solved: with numba hour by hour by the compiled kernels
+(:func:`.kernel.solve_sharing_into`), otherwise all hours of a block at once
+(:func:`.sharing.solve_sharing_batched`). Hours are taken in blocks. With numba a block is
+small, so that its arrays stay in cache, each thread reuses its arrays from block to block
+(the only large arrays are the results), and blocks are traced on several threads at once
+(the kernels release the GIL). Every hour is solved on its own, so the results depend
+neither on the blocks nor on the threads.
+
+Zone results follow the flow-weighted mix of the zone's consumption: for zone ``z`` and hour
 ``h``, ``mix_z = Σ_{i∈z} c_i x_i / Σ_{i∈z} c_i`` with ``c_i`` the consumption at bus ``i``
 [MW] and ``x_i`` its traced intensity or share. A zone is *self-supplied* when its net
 import (consumption minus generation, equal to the net tie-line inflow in a lossless
@@ -12,8 +19,12 @@ at least ``1 - 1e-9``.
 
 from __future__ import annotations
 
+import mmap
+import os
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,7 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from lingtan.engines.tracing import kernel
-from lingtan.engines.tracing.dcflow import DcModel, dc_model
+from lingtan.engines.tracing.dcflow import BLOCK_HOURS, DcModel, dc_model
 from lingtan.engines.tracing.network import UNKNOWN_TYPE, _in_service, _label, source_table
 from lingtan.engines.tracing.sharing import solve_sharing_batched
 from lingtan.errors import MissingDataError, ValidationError
@@ -31,6 +42,18 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Green share at or above which a zone counts as fully green.
 FULLY_GREEN = 1.0 - 1e-9
+
+#: Most threads tracing blocks of hours at once (with numba; one thread without).
+MAX_THREADS = 4
+
+#: Fewest hours worth a thread of their own.
+MIN_HOURS_PER_THREAD = 256
+
+#: Hourly matrix entries (hours x (nodes + branches)) of a block: with numba small enough
+#: that a block's arrays stay in cache, without it large enough to amortise the batched
+#: sparse solve (and bounded for memory).
+BLOCK_ENTRIES_COMPILED = 2**18
+BLOCK_ENTRIES_NUMPY = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -104,20 +127,65 @@ def _check_columns(frame: pd.DataFrame, expected: list[str], what: str) -> None:
         raise ValidationError(f"{what}: columns {extra[:10]} are not in-service elements")
 
 
-def _scatter_positive(
-    values: FloatArray,
-    node: npt.NDArray[np.int64],
-    sign: float,
-    weight: FloatArray,
-    out: FloatArray,
-) -> None:  # pragma: no cover - runs compiled; covered through _NodeSum
-    """``out[h, node[e]] += max(sign * values[h, e], 0) * weight[e]``, elements in order."""
-    n_hour, n_element = values.shape
+def _nodal_sums(
+    src: FloatArray,
+    load: FloatArray,
+    s_node: npt.NDArray[np.int64],
+    l_node: npt.NDArray[np.int64],
+    s_weight: FloatArray,
+    plus_unknown: npt.NDArray[np.bool_],
+    inject: FloatArray,
+    consume: FloatArray,
+    net: FloatArray,
+    rhs: FloatArray,
+) -> None:  # pragma: no cover - runs compiled; covered through trace_year
+    """Per hour and node: injection, consumption, net injection and injected quantities.
+
+    ``src`` and ``load`` are ``(H, elements)``; ``s_weight[e, c]`` is what one MW of source
+    ``e`` injects into plane ``c`` of ``rhs`` (``(k, H, n)``), and planes flagged in
+    ``plus_unknown`` also receive the power of negative loads. The sums are those of
+    :class:`_NodeSum` (each node's elements in table order, then the terms added as
+    :func:`_share_numpy` adds them), computed in one pass over the elements.
+    """
+    n_hour, n = inject.shape
+    k = rhs.shape[0]
+    gen = np.empty(n)
+    used = np.empty(n)
+    unknown = np.empty(n)
+    taken = np.empty(n)
     for h in range(n_hour):
-        for e in range(n_element):
-            v = sign * values[h, e]
+        gen[:] = 0.0
+        used[:] = 0.0
+        unknown[:] = 0.0
+        taken[:] = 0.0
+        for c in range(k):
+            rhs[c, h, :] = 0.0
+        for e in range(s_node.size):
+            v = src[h, e]
+            i = s_node[e]
             if v > 0.0:
-                out[h, node[e]] += v * weight[e]
+                gen[i] += v
+                for c in range(k):
+                    rhs[c, h, i] += v * s_weight[e, c]
+            elif -v > 0.0:
+                used[i] += -v
+        for e in range(l_node.size):
+            v = load[h, e]
+            i = l_node[e]
+            if v > 0.0:
+                taken[i] += v
+            elif -v > 0.0:
+                unknown[i] += -v
+        for i in range(n):
+            a = gen[i] + unknown[i]
+            b = used[i] + taken[i]
+            inject[h, i] = a
+            consume[h, i] = b
+            net[h, i] = a - b
+        for c in range(k):
+            if plus_unknown[c]:
+                for i in range(n):
+                    rhs[c, h, i] += unknown[i]
 
 
 @dataclass(frozen=True)
@@ -126,7 +194,7 @@ class _NodeSum:
 
     ``ranks[r]`` holds the ``r``-th element of every node that has more than ``r`` elements
     and those nodes; adding rank by rank sums each node's elements in table order, as a
-    sparse incidence product (and the compiled loop over ``node``) does, so results do not
+    sparse incidence product (and the compiled :func:`_nodal_sums`) does, so results do not
     depend on how they are summed.
     """
 
@@ -138,15 +206,10 @@ class _NodeSum:
         self, values: FloatArray, sign: float = 1.0, weight: FloatArray | None = None
     ) -> FloatArray:
         """``(H, elements)`` -> ``(H, n_node)``: sums of ``max(sign * v, 0) * weight``."""
-        w = np.ones(self.node.size) if weight is None else np.ascontiguousarray(weight, dtype=float)
         out = np.zeros((values.shape[0], self.n_node))
-        if kernel.AVAILABLE:
-            v = np.ascontiguousarray(values, dtype=np.float64)
-            kernel.compiled(_scatter_positive)(v, self.node, float(sign), w, out)
-            return out
         part = np.clip(sign * values, 0, None)
         if weight is not None:
-            part = part * w
+            part = part * weight
         for elements, nodes in self.ranks:
             out[:, nodes] += part[:, elements]
         return out
@@ -202,7 +265,8 @@ def trace_year(
     balance_tol_mw : float
         Largest accepted hourly mismatch between total generation and load [MW].
     chunk_hours : int, optional
-        Hours solved together (memory bound); by default about 4 million matrix entries.
+        Hours solved together; by default about :data:`BLOCK_ENTRIES_COMPILED` hourly
+        matrix entries with numba (:data:`BLOCK_ENTRIES_NUMPY` without).
 
     Returns
     -------
@@ -225,8 +289,8 @@ def trace_year(
         raise ValidationError("source_mw and load_mw must cover the same hours")
     _check_columns(source_mw, list(sources.index), "source_mw")
     _check_columns(load_mw, load_labels, "load_mw")
-    src = source_mw[list(sources.index)].to_numpy(dtype=np.float64)
-    load = load_mw[load_labels].to_numpy(dtype=np.float64)
+    src = _columns(source_mw, list(sources.index))
+    load = _columns(load_mw, load_labels)
     mismatch = src.sum(axis=1) - load.sum(axis=1)
     bad = np.flatnonzero(np.abs(mismatch) > balance_tol_mw)
     if bad.size:
@@ -240,25 +304,72 @@ def trace_year(
     types = sorted(set(sources["source_type"]) | {UNKNOWN_TYPE})
     weights = _source_weights(sources, types)
     zone_names, zone_mat = _zone_matrix(net, model, zones)
+    zone_t = sp.csr_array(zone_mat.T)  # zones x nodes, each zone's nodes in order
     n_hour, n = len(source_mw.index), model.n_node
-    chunk = chunk_hours or max(1, int(4e6 // (n + model.edge_from.size)))
-    acc = _Accumulator(n_hour, n, zone_mat.shape[1], len(types))
-    for start in range(0, n_hour, chunk):
-        sl = slice(start, min(start + chunk, n_hour))
-        _trace_chunk(
-            model,
-            src[sl],
-            load[sl],
-            s_inc,
-            l_inc,
-            weights,
-            3 + types.index(UNKNOWN_TYPE),
-            zone_mat,
-            tol_mw,
-            acc,
-            sl,
-        )
+    entries = BLOCK_ENTRIES_COMPILED if kernel.AVAILABLE else BLOCK_ENTRIES_NUMPY
+    chunk = chunk_hours or _block_hours(n_hour, n + model.edge_from.size, entries)
+    acc = _Accumulator(n_hour, n, zone_t.shape[0], len(types))
+    starts = iter(range(0, n_hour, chunk))
+    lock = threading.Lock()
+
+    def work() -> None:
+        """Trace blocks of hours until none is left, with arrays of this thread's own."""
+        space = _Workspace()
+        while True:
+            with lock:
+                start = next(starts, None)
+            if start is None:
+                return
+            sl = slice(start, min(start + chunk, n_hour))
+            _trace_chunk(
+                model,
+                src[sl],
+                load[sl],
+                s_inc,
+                l_inc,
+                weights,
+                3 + types.index(UNKNOWN_TYPE),
+                zone_t,
+                tol_mw,
+                acc,
+                sl,
+                space,
+            )
+
+    workers = min(_threads(n_hour), -(-n_hour // chunk))
+    if workers == 1:
+        work()
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="lingtan-trace") as pool:
+            for done in [pool.submit(work) for _ in range(workers)]:
+                done.result()
     return _assemble(net, model, source_mw.index, acc, zone_names, types, load_labels, load, tol_mw)
+
+
+def _columns(frame: pd.DataFrame, labels: list[str]) -> FloatArray:
+    """``frame[labels]`` as a float array; without a copy when the columns are in order."""
+    if list(frame.columns) == labels:
+        return frame.to_numpy(dtype=np.float64)
+    return frame[labels].to_numpy(dtype=np.float64)
+
+
+def _threads(n_hour: int) -> int:
+    """Threads worth starting for ``n_hour`` hours on the CPUs this process may use."""
+    if not kernel.AVAILABLE:
+        return 1
+    if hasattr(os, "sched_getaffinity"):
+        cpus = len(os.sched_getaffinity(0))
+    else:  # pragma: no cover - macOS, Windows
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cpus, n_hour // MIN_HOURS_PER_THREAD))
+
+
+def _block_hours(n_hour: int, width: int, entries: int) -> int:
+    """Hours per block: about ``entries`` hourly entries of ``width``, whole DC blocks."""
+    hours = max(1, entries // width)
+    if hours > BLOCK_HOURS:
+        hours -= hours % BLOCK_HOURS
+    return min(hours, n_hour)
 
 
 def _source_weights(sources: pd.DataFrame, types: list[str]) -> FloatArray:
@@ -294,6 +405,21 @@ def _zone_matrix(
     return names, mat
 
 
+def _result_array(*shape: int) -> FloatArray:
+    """Return a float array for results (zeros), in an anonymous memory mapping of its own.
+
+    numpy asks the kernel for transparent huge pages on large arrays; for results written
+    once, block after block, they save nothing worth having, and on a virtual machine whose
+    host takes back the guest's free memory (free-page reporting) they cost several times
+    more to fault in than small pages (measured on the benchmark machine: 0.7 s instead of
+    0.2-0.3 s of system time for a year of 1888 buses, three results). The mapping is
+    unmapped when the last array using it is freed.
+    """
+    count = int(np.prod(shape))
+    buffer = mmap.mmap(-1, max(count, 1) * 8)
+    return np.frombuffer(buffer, dtype=np.float64, count=count).reshape(shape)
+
+
 @dataclass
 class _Accumulator:
     """Arrays filled chunk by chunk."""
@@ -306,12 +432,33 @@ class _Accumulator:
     zone_x: FloatArray  # (H, Z, k): consumption-weighted sums
 
     def __init__(self, n_hour: int, n: int, n_zone: int, n_type: int) -> None:
-        self.throughflow = np.empty((n_hour, n))
-        self.intensity = np.empty((n_hour, n))
-        self.green = np.empty((n_hour, n))
+        self.throughflow = _result_array(n_hour, n)
+        self.intensity = _result_array(n_hour, n)
+        self.green = _result_array(n_hour, n)
         self.zone_cons = np.zeros((n_hour, n_zone))
         self.zone_gen = np.zeros((n_hour, n_zone))
         self.zone_x = np.zeros((n_hour, n_zone, 3 + n_type))
+
+
+@dataclass
+class _Workspace:
+    """One thread's arrays, reused from block to block of hours (no new memory per block)."""
+
+    buffers: dict[str, FloatArray] = field(default_factory=dict)
+
+    def take(self, name: str, *shape: int) -> FloatArray:
+        """Return a C-contiguous float array of ``shape`` (contents undefined), kept for reuse."""
+        size = int(np.prod(shape))
+        buffer = self.buffers.get(name)
+        if buffer is None or buffer.size < size:
+            buffer = self.buffers[name] = np.empty(size)
+        return buffer[:size].reshape(shape)
+
+    def copy(self, name: str, values: FloatArray) -> FloatArray:
+        """Return ``values`` copied into a C-contiguous array of this workspace."""
+        out = self.take(name, *values.shape)
+        out[...] = values
+        return out
 
 
 def _trace_chunk(
@@ -322,40 +469,25 @@ def _trace_chunk(
     l_inc: _NodeSum,
     weights: FloatArray,
     unknown_col: int,
-    zone_mat: sp.csr_array,
+    zone_t: sp.csr_array,
     tol_mw: float,
     acc: _Accumulator,
     sl: slice,
+    space: _Workspace,
 ) -> None:
-    """Flows, sharing and zone sums for one block of hours."""
-    unknown = l_inc(load, -1.0)  # negative load: a source of unknown origin
-    inject = s_inc(src) + unknown
-    consume = s_inc(src, -1.0) + l_inc(load)
-    theta, flow = model.solve(inject - consume)
-    n_h, n = inject.shape
+    """Flows, sharing and zone sums (``zone_t``: zones x nodes indicator) for a block."""
+    has_unknown = bool((load < 0).any())  # negative load: a source of unknown origin
     k = weights.shape[1]
-    has_unknown = bool(unknown.any())
     # solve only what is reported: types are needed for zone mixes only
-    cols = [0, 1] + ([2] if has_unknown else []) + (list(range(3, k)) if zone_mat.shape[1] else [])
-    rhs = np.empty((len(cols), n_h, n))  # one plane per solved kind
-    for c, j in enumerate(cols):
-        if weights[:, j].any():
-            rhs[c] = s_inc(src, 1.0, weights[:, j])
-        else:
-            rhs[c] = 0.0
-        if j in (2, unknown_col):
-            rhs[c] += unknown
-    through = acc.throughflow[sl]
-    x = np.empty_like(rhs)
+    cols = [0, 1] + ([2] if has_unknown else []) + (list(range(3, k)) if zone_t.shape[0] else [])
     if kernel.AVAILABLE:
-        kernel.solve_sharing_into(
-            inject, model.edge_from, model.edge_to, flow, rhs, tol_mw, through, x
+        inject, consume, x = _share_compiled(
+            model, src, load, s_inc, l_inc, weights, unknown_col, cols, tol_mw, acc, sl, space
         )
     else:
-        through[:], x_hnk = solve_sharing_batched(
-            theta, inject, model.edge_from, model.edge_to, flow, np.moveaxis(rhs, 0, 2), tol_mw
+        inject, consume, x = _share_numpy(
+            model, src, load, s_inc, l_inc, weights, unknown_col, cols, tol_mw, acc, sl
         )
-        x[:] = np.moveaxis(x_hnk, 2, 0)
     # green share = 1 - (non-green + unknown); no intensity where unknown power arrives
     intensity, green = acc.intensity[sl], acc.green[sl]
     intensity[:] = x[0]
@@ -365,8 +497,101 @@ def _trace_chunk(
     else:
         green[:] = x[1]
     np.subtract(1.0, green, out=green)
-    if zone_mat.shape[1]:
-        _zone_sums(x, cols, consume, inject, zone_mat, acc, sl)
+    if not zone_t.shape[0]:
+        return
+    if kernel.AVAILABLE:
+        # the kind -> plane map; a kind not solved (unknown, in a block without it) is -1
+        plane = np.array([cols.index(j) if j in cols else -1 for j in range(k)])
+        kernel.compiled(_zone_sums_compiled)(
+            x,
+            plane,
+            consume,
+            inject,
+            zone_t.indptr.astype(np.int64),
+            zone_t.indices.astype(np.int64),
+            acc.zone_x[sl],
+            acc.zone_cons[sl],
+            acc.zone_gen[sl],
+        )
+    else:
+        _zone_sums(x, cols, consume, inject, zone_t, acc, sl)
+
+
+def _share_compiled(
+    model: DcModel,
+    src: FloatArray,
+    load: FloatArray,
+    s_inc: _NodeSum,
+    l_inc: _NodeSum,
+    weights: FloatArray,
+    unknown_col: int,
+    cols: list[int],
+    tol_mw: float,
+    acc: _Accumulator,
+    sl: slice,
+    space: _Workspace,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Nodal sums, DC flows and sharing of a block with the compiled kernels.
+
+    Returns the injection and consumption ``(H, n)`` [MW] and the solution planes
+    ``(len(cols), H, n)``, all in ``space``; the through-flow goes into ``acc``.
+    """
+    n_h, n = src.shape[0], model.n_node
+    inject = space.take("inject", n_h, n)
+    consume = space.take("consume", n_h, n)
+    net = space.take("net", n_h, n)
+    rhs = space.take("rhs", len(cols), n_h, n)
+    kernel.compiled(_nodal_sums)(
+        space.copy("src", src),
+        space.copy("load", load),
+        s_inc.node,
+        l_inc.node,
+        np.ascontiguousarray(weights[:, cols]),
+        np.isin(cols, (2, unknown_col)),
+        inject,
+        consume,
+        net,
+        rhs,
+    )
+    flow = model.flows(net, out=space.take("flow", n_h, model.edge_from.size))
+    x = space.take("x", len(cols), n_h, n)
+    kernel.solve_sharing_into(
+        inject, model.edge_from, model.edge_to, flow, rhs, tol_mw, acc.throughflow[sl], x
+    )
+    return inject, consume, x
+
+
+def _share_numpy(
+    model: DcModel,
+    src: FloatArray,
+    load: FloatArray,
+    s_inc: _NodeSum,
+    l_inc: _NodeSum,
+    weights: FloatArray,
+    unknown_col: int,
+    cols: list[int],
+    tol_mw: float,
+    acc: _Accumulator,
+    sl: slice,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`_share_compiled` without numba: all hours of the block solved at once."""
+    unknown = l_inc(load, -1.0)
+    inject = s_inc(src) + unknown
+    consume = s_inc(src, -1.0) + l_inc(load)
+    theta, flow = model.solve(inject - consume)
+    n_h, n = inject.shape
+    rhs = np.empty((len(cols), n_h, n))  # one plane per solved kind
+    for c, j in enumerate(cols):
+        if weights[:, j].any():
+            rhs[c] = s_inc(src, 1.0, weights[:, j])
+        else:
+            rhs[c] = 0.0
+        if j in (2, unknown_col):
+            rhs[c] += unknown
+    acc.throughflow[sl], x_hnk = solve_sharing_batched(
+        theta, inject, model.edge_from, model.edge_to, flow, np.moveaxis(rhs, 0, 2), tol_mw
+    )
+    return inject, consume, np.moveaxis(x_hnk, 2, 0)
 
 
 def _zone_sums(
@@ -374,13 +599,17 @@ def _zone_sums(
     cols: list[int],
     consume: FloatArray,
     inject: FloatArray,
-    zone_mat: sp.csr_array,
+    zone_t: sp.csr_array,
     acc: _Accumulator,
     sl: slice,
 ) -> None:
-    """Zone consumption, generation and consumption-weighted sums of every kind."""
+    """Zone consumption, generation and consumption-weighted sums of every kind.
+
+    Each sum runs over the zone's nodes in node order (sparse products, unlike a dense
+    matrix product whose order may depend on the number of hours), so the results do not
+    depend on how the hours are split into blocks, and equal :func:`_zone_sums_compiled`.
+    """
     dead = np.isnan(x[0])
-    zone_dense = zone_mat.toarray()
     takes = consume > 0
     zone_x = acc.zone_x[sl]
     for j in range(zone_x.shape[2]):
@@ -388,11 +617,54 @@ def _zone_sums(
         unknown = takes & np.isnan(plane)
         # a node of unknown mix makes its own zone's mix unknown, and no other zone's
         # (NaN would otherwise spread through the product to every zone)
-        summed = np.where(takes & ~unknown, consume * plane, 0.0) @ zone_dense
-        zone_x[:, :, j] = np.where(unknown.astype(float) @ zone_dense > 0, np.nan, summed)
-    zt = zone_mat.T
-    acc.zone_cons[sl] = np.asarray((zt @ consume.T).T)
-    acc.zone_gen[sl] = np.asarray((zt @ inject.T).T)
+        summed = (zone_t @ np.where(takes & ~unknown, consume * plane, 0.0).T).T
+        zone_x[:, :, j] = np.where((zone_t @ unknown.T.astype(float)).T > 0, np.nan, summed)
+    acc.zone_cons[sl] = (zone_t @ consume.T).T
+    acc.zone_gen[sl] = (zone_t @ inject.T).T
+
+
+def _zone_sums_compiled(
+    x: FloatArray,
+    plane: npt.NDArray[np.int64],
+    consume: FloatArray,
+    inject: FloatArray,
+    zone_ptr: npt.NDArray[np.int64],
+    zone_node: npt.NDArray[np.int64],
+    zone_x: FloatArray,
+    zone_cons: FloatArray,
+    zone_gen: FloatArray,
+) -> None:  # pragma: no cover - runs compiled; covered through trace_year
+    """:func:`_zone_sums` hour by hour: the same sums in the same order, without temporaries.
+
+    ``x`` holds the solved planes ``(planes, H, n)``; kind ``j`` is plane ``plane[j]``, or,
+    where that is -1, zero at every node with through-flow. Zone ``z``'s nodes are
+    ``zone_node[zone_ptr[z]:zone_ptr[z + 1]]``.
+    """
+    n_hour = x.shape[1]
+    n_zone = zone_ptr.size - 1
+    n_kind = plane.size
+    for h in range(n_hour):
+        for z in range(n_zone):
+            cons = 0.0
+            gen = 0.0
+            for p in range(zone_ptr[z], zone_ptr[z + 1]):
+                cons += consume[h, zone_node[p]]
+                gen += inject[h, zone_node[p]]
+            zone_cons[h, z] = cons
+            zone_gen[h, z] = gen
+            for j in range(n_kind):
+                total = 0.0
+                unknown = False
+                for p in range(zone_ptr[z], zone_ptr[z + 1]):
+                    i = zone_node[p]
+                    c = consume[h, i]
+                    if c > 0.0:
+                        v = x[plane[j], h, i] if plane[j] >= 0 else x[0, h, i] * 0.0
+                        if np.isnan(v):
+                            unknown = True
+                        else:
+                            total += c * v
+                zone_x[h, z, j] = np.nan if unknown else total
 
 
 def _assemble(
@@ -416,9 +688,10 @@ def _assemble(
     def per_bus(values: FloatArray) -> pd.DataFrame:
         if identity:
             return pd.DataFrame(values, index=hours, columns=bus_cols, copy=False)
-        out = np.full((len(hours), len(bus_cols)), np.nan)
+        out = _result_array(len(hours), len(bus_cols))
+        out[:, ~live] = np.nan
         out[:, live] = values[:, node[live]]
-        return pd.DataFrame(out, index=hours, columns=bus_cols)
+        return pd.DataFrame(out, index=hours, columns=bus_cols, copy=False)
 
     cons = acc.zone_cons
     with np.errstate(invalid="ignore", divide="ignore"):
