@@ -243,8 +243,9 @@ def _bus_frame(
             "consumption_mw": consumption.reindex(net.bus.index).to_numpy(),
             "carbon_intensity_kg_per_mwh": intensity,
             "known_emission_kg_per_mwh": x[node, 0] if unknown_is_nan else np.nan,
-            # 1 - (non-green + unknown): exactly 1.0 where nothing non-green arrives
-            "green_share": 1.0 - (x[node, 1] + unknown_share),
+            # 1 - (non-green + unknown): exactly 1.0 where nothing non-green arrives, and
+            # never below 0 (the shares sum to 1; a negative is rounding, about -2e-16)
+            "green_share": np.maximum(1.0 - (x[node, 1] + unknown_share), 0.0),
             "unknown_share": unknown_share,
         },
         index=net.bus.index,

@@ -497,6 +497,7 @@ def _trace_chunk(
     else:
         green[:] = x[1]
     np.subtract(1.0, green, out=green)
+    np.maximum(green, 0.0, out=green)  # shares sum to 1: a negative is rounding (-2e-16)
     if not zone_t.shape[0]:
         return
     if kernel.AVAILABLE:
@@ -702,7 +703,7 @@ def _assemble(
         "generation_mw": acc.zone_gen.ravel(),
         "net_import_mw": (cons - acc.zone_gen).ravel(),
         "carbon_intensity_kg_per_mwh": np.where(zone_unknown > 0, np.nan, mix[:, :, 0].ravel()),
-        "green_share": 1.0 - (mix[:, :, 1].ravel() + zone_unknown),
+        "green_share": np.maximum(1.0 - (mix[:, :, 1].ravel() + zone_unknown), 0.0),
         "unknown_share": zone_unknown,
     }
     for i, t in enumerate(types):
