@@ -34,13 +34,19 @@ from factories import PASSWORD, add_users, small_park
 from lingtan.api.app import create_app
 from lingtan.config import Settings
 from lingtan.domain import UserRole
+from lingtan.engines.parkcheck import ParkYear, scorecard
+from lingtan.errors import MissingDataError
 from lingtan.ingest.files import read_interval_file
+from lingtan.services.accounts import NewUser, create_user
 from lingtan.services.ingest import import_frame
 from lingtan.services.parks import ParkSpec, create_park
 from lingtan.services.principal import Principal
+from lingtan.services.scorecard import indicator_dict
 from lingtan.store.models import Park
 from lingtan.store.session import migrate, session_scope
+from lingtan.web.carbon_page import WORDS, error_text, fmt_sig, gap_text, threshold_text, value_text
 from lingtan.web.views import fmt_local, fmt_num, fmt_pct, scaled
+from test_carbon_scorecard_basis import small_park_2022
 
 ZH_B_NAME, EN_B_NAME = "乙公司", "B Co."
 
@@ -376,4 +382,109 @@ def test_carbon_page_downloads_by_role(client: TestClient) -> None:
         "/api/v1/parks/P1/carbon/scorecard?year=2025&gap_policy=scale&gwp=AR6&lang=zh&format=pdf"
     )
     # only two days of data: the scorecard cannot be computed and says why (translated label)
-    assert page.text["scorecard-error"].startswith("无法计算: ")
+    assert page.text["scorecard-error"].startswith("无法计算：缺少数据 — ")
+
+
+def test_carbon_page_trend_is_the_enterprise_s_for_an_enterprise_user(client: TestClient) -> None:
+    login(client, "user_a")
+    zh = ids(client.get("/parks/P1/carbon", params={"year": 2025, "lang": "zh"}).text)
+    assert zh.text["trend-title"] == "甲公司月度排放趋势 (tCO₂e)"
+    assert zh.text["monthly-title"] == "甲公司月度排放 (tCO₂e)"
+    assert "甲公司" in zh.text["row-A-1"]  # the enterprise's name, not its code
+    en = ids(client.get("/parks/P1/carbon", params={"year": 2025, "lang": "en"}).text)
+    assert en.text["trend-title"] == "A Co.: monthly emissions (tCO₂e)"
+    login(client, "manager")
+    park = ids(client.get("/parks/P1/carbon", params={"year": 2025, "lang": "zh"}).text)
+    assert park.text["trend-title"] == "园区月度排放趋势 (tCO₂e)"
+    assert "乙公司" in park.text["row-B-1"]
+
+
+@pytest.fixture(scope="module")
+def scored_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """Park ZC (tests/test_carbon_scorecard_basis.small_park_2022) with a full year 2022."""
+    data_dir = tmp_path_factory.mktemp("scored")
+    url = f"sqlite:///{data_dir / 'lingtan.sqlite3'}"
+    migrate(url)
+    with session_scope(url) as session:
+        small_park_2022(session)
+        create_user(session, NewUser("zc_manager", PASSWORD, UserRole.PARK_MANAGER, "ZC"))
+        create_user(session, NewUser("zc_user", PASSWORD, UserRole.ENTERPRISE_USER, "ZC", "S"))
+    with TestClient(create_app(Settings(data_dir=data_dir, database_url=url))) as c:
+        yield c
+
+
+def test_carbon_page_scorecard_in_chinese_and_english(scored_client: TestClient) -> None:
+    """Hand calculation for park ZC, 2022: 87 600 MWh grid electricity, nothing else.
+
+    energy 87 600 x 0.1229 = 10 766.04 tce (below 200 000 tce: the 0.20 band, flagged);
+    CO2 87 600 x 0.5856 = 51 298.56 t; 51 298.56 / 10 766.04 = 4.7648 -> 4.765 tCO2/tce, fail;
+    allowed 0.20 x 10 766.04 = 2 153.208 t; excess 49 145.352 t; / 0.5856 = 83 923.07 MWh.
+    Clean energy 0 of 10 766.04 tce: 0.0 %, fail; needed 0.90 x 10 766.04 = 9 689.436 tce,
+    / 0.1229 = 78 840 MWh.
+    """
+    login(scored_client, "zc_manager")
+    zh = ids(scored_client.get("/parks/ZC/carbon", params={"year": 2022, "lang": "zh"}).text)
+    core = "indicator-carbon_per_energy"
+    assert zh.text[f"{core}-name"] == "单位能耗碳排放"
+    assert zh.text[f"{core}-status"] == "未达标"
+    assert zh.text[f"{core}-value"] == "4.765 tCO₂/tce"
+    assert value(zh, f"{core}-value") == pytest.approx(51_298.56 / 10_766.04, rel=1e-9)
+    assert zh.text[f"{core}-threshold"] == "≤ 0.20 tCO₂/tce"
+    assert zh.text[f"{core}-gap"].startswith(
+        "超出 49,145 tCO₂（阈值 0.20 × 10,766 tce = 2,153 tCO₂）；按当前结构需新增绿电约 83,923 MWh"
+    )
+    assert "10,766 tce" in zh.text[f"{core}-note"]
+    clean = "indicator-clean_energy_share"
+    assert zh.text[f"{clean}-name"] == "清洁能源消费占比"
+    assert (zh.text[f"{clean}-value"], zh.text[f"{clean}-threshold"]) == ("0.0%", "≥ 90%")
+    assert zh.text[f"{clean}-gap"].startswith(
+        "需新增清洁能源 9,689 tce（阈值 90% × 10,766 tce = 9,689 tce，现有 0 tce）"
+    )
+    assert "78,840 MWh" in zh.text[f"{clean}-gap"]
+    water = "indicator-industrial_water_reuse"
+    assert zh.text[f"{water}-name"] == "工业用水重复利用率"
+    assert zh.text[f"{water}-status"] == "需补充数据"
+    assert zh.text[f"{water}-gap"] == "需提供：年度工业用水重复利用量与工业用水总量（m³）"
+    assert zh.text["indicator-product_energy_intensity-threshold"] == "≤ 国家能耗限额标准 2 级值"
+    en = ids(scored_client.get("/parks/ZC/carbon", params={"year": 2022, "lang": "en"}).text)
+    assert en.text[f"{core}-name"] == "Carbon emissions per unit of energy consumption"
+    assert (en.text[f"{core}-status"], en.text[f"{core}-value"]) == ("fail", "4.765 tCO₂/tce")
+    assert en.text[f"{core}-gap"].startswith(
+        "49,145 tCO₂ above the limit (0.20 × 10,766 tce = 2,153 tCO₂); at the current mix about "
+        "83,923 MWh"
+    )
+    assert en.text[f"{water}-name"] == "Industrial water reuse rate"
+    assert en.text[f"{water}-status"] == "data needed"
+    assert en.text[f"{water}-gap"].startswith("Needed: industrial water reused")
+    # the basis: 51 298.56 t CO2, 10 766.04 tce
+    assert (
+        "51,299 tCO₂" in en.text["scorecard-basis"] and "10,766 tce" in en.text["scorecard-basis"]
+    )
+
+
+def test_scorecard_texts_from_structured_fields() -> None:
+    # tests/engines/test_parkcheck.py: 500 000 tce, 150 000 t, 50 000 MWh grid at 0.5856:
+    # excess 150 000 - 0.20 x 500 000 = 50 000 t; 50 000 / 0.5856 = 85 382.51 MWh > 50 000 MWh,
+    # so 50 000 - 50 000 x 0.5856 = 20 720 t remain for fuels or processes
+    py = ParkYear("P", 2022, 500_000.0, 150_000.0, 50_000.0, 0.5856, 0.1229,
+                  guiding_values={"industrial_water_reuse": 0.75})  # fmt: skip
+    by = {i.indicator: indicator_dict(i, py) for i in scorecard(py).indicators}
+    core, water = by["carbon_per_energy"], by["industrial_water_reuse"]
+    assert value_text(core) == "0.3000 tCO₂/tce"  # 150 000 / 500 000, four significant digits
+    assert gap_text(core, "zh", WORDS["zh"]) == (
+        "超出 50,000 tCO₂（阈值 0.20 × 500,000 tce = 100,000 tCO₂）；按当前结构需新增绿电约 "
+        "85,383 MWh（以绿证、绿电交易或直连供电替代按 0.5856 tCO₂/MWh 计的电网电量）"
+        "；但电网电量仅 50,000 MWh，其余 20,720 tCO₂ 须由燃料或工艺过程减排"
+    )
+    # water reuse 75 % against >= 80 %: 5.0 percentage points short
+    assert (value_text(water), threshold_text(water, WORDS["en"])) == ("75.0%", "≥ 80%")
+    assert gap_text(water, "zh", WORDS["zh"]) == "距阈值差 5.0 个百分点"
+    # a passing core indicator shows its margin: 0.20 x 500 000 - 60 000 = 40 000 t
+    ok = ParkYear("P", 2022, 500_000.0, 60_000.0, 50_000.0, 0.5856, 0.1229)
+    ok_core = indicator_dict(scorecard(ok).core, ok)
+    assert gap_text(ok_core, "en", WORDS["en"]).startswith("40,000 tCO₂ below the limit")
+    assert (fmt_sig(4.76484866), fmt_sig(0.0352143), fmt_sig(12_345.6)) == (
+        "4.765", "0.03521", "12,346"
+    )  # fmt: skip
+    missing = MissingDataError("x", details={"reason": "no_energy_data", "park": "P", "year": 2022})
+    assert error_text(missing, WORDS["zh"]) == "园区 P 在 2022 年没有能耗数据"

@@ -241,6 +241,12 @@ UNIT_LABELS = {
     "10^4 m3": "10⁴ m³",
     "tce": "tce",
     "kW": "kW",
+    "t CO2": "tCO₂",
+    "t CO2e": "tCO₂e",
+    "tCO2e": "tCO₂e",
+    "tCO2/tce": "tCO₂/tce",
+    "tCO2/MWh": "tCO₂/MWh",
+    "tce/MWh": "tce/MWh",
 }
 
 
