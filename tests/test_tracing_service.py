@@ -26,7 +26,7 @@ from lingtan.services import tracing
 from lingtan.services.parks import list_meters
 from lingtan.services.principal import Principal
 from lingtan.services.tracing_certify import certificate, certificate_pdf
-from lingtan.services.tracing_matching import matching, scope2_hourly
+from lingtan.services.tracing_matching import electricity_intensity, matching, scope2_hourly
 from lingtan.store.carbon_models import CertificateRetirement, GreenCertificateRow
 from lingtan.store.models import ReadingHourly
 
@@ -258,6 +258,24 @@ def test_scope2_hourly_nets_export_of_grid_power_as_the_inventory_does(session: 
     assert_allclose(a["export_from_grid_mwh"], 744 * 0.2, rtol=1e-12)
     assert_allclose(a["grid_import_mwh"], 744 * 0.8, rtol=1e-12)
     assert_allclose(a["scope2_location_hourly_co2e_t"], 198.4, rtol=1e-9)
+
+
+def test_electricity_intensity_with_export_and_gaps(session: Session) -> None:
+    sp = month_park(session, skip=("A-PV", 4))  # 2025-01-01 04:00 local: PV incomplete
+    exp = meter_id(session, sp, "A-EXP")
+    session.execute(update(ReadingHourly).where(ReadingHourly.meter_id == exp).values(value=700.0))
+    with pytest.raises(MissingDataError, match="2025-01-01 04:00"):
+        electricity_intensity(session, ADMIN, sp.park, Period(2025, 1), "A")
+    out = electricity_intensity(session, ADMIN, sp.park, Period(2025, 1), "A", "report")
+    # each hour: load 1.0 - 0.7 + 0.5 = 0.8 MWh, grid 1.0 - (0.7 - 0.5) = 0.8 MWh: the
+    # enterprise's electricity has exactly the grid's intensity, 250, 750, 0 kg/MWh
+    got = [h["intensity_kg_per_mwh"] for h in out["hours"][:4]]
+    assert got == pytest.approx([250.0, 750.0, 0.0, 250.0])
+    assert out["hours"][4]["intensity_kg_per_mwh"] is None  # the gap hour, left out
+    assert out["gap_hours"] == ["2025-01-01 04:00"]
+    # 743 hours used: 0.8 MWh x (248 x 1000 kg - 750 kg of hour 4 (4 mod 3 = 1)) / 1000
+    assert_allclose(out["totals"]["co2e_t"], 0.8 * (248_000.0 - 750.0) / 1000.0, rtol=1e-9)
+    assert_allclose(out["totals"]["consumption_mwh"], 0.8 * 743, rtol=1e-12)
 
 
 def test_scope2_gap_is_an_error_or_reported(session: Session) -> None:

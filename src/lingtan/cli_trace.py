@@ -189,6 +189,30 @@ def scope2_cmd(
     )
 
 
+@trace_app.command("intensity")
+def intensity_cmd(
+    park: ParkOpt, year: YearOpt,
+    enterprise: Annotated[str, typer.Option("--enterprise", help="enterprise code")],
+    month: MonthOpt = None,
+    gap_policy: Annotated[str, typer.Option("--gap-policy", help="error or report")] = "error",
+    model: ModelOpt = None, as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Hourly carbon intensity of an enterprise's electricity (--json: every hour)."""
+    if gap_policy not in ("error", "report"):
+        console.print("[red]error:[/red] --gap-policy is 'error' or 'report'")
+        raise typer.Exit(1)
+    with park_session(park) as (s, pk):
+        out = tracing_matching.electricity_intensity(
+            s, OPERATOR, pk, Period(year, month), enterprise,
+            "report" if gap_policy == "report" else "error", model,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, default=str, indent=1))
+        return
+    print_rows([{"enterprise": out["enterprise"], "period": out["period"], **out["totals"]}],
+               False, "electricity carbon intensity (kg CO2/MWh)", digits=4)  # fmt: skip
+
+
 @trace_app.command("show")
 def show_cmd(park: ParkOpt, as_json: JsonOpt = False) -> None:
     """List the park's grid models and, for traced ones, the park bus summary."""

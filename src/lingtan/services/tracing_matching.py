@@ -15,13 +15,20 @@ hours matched and the hours left out.
 
 Hourly Scope 2 (beside the annual-factor methods of :mod:`lingtan.services.carbon`)::
 
-    location_co2e_t = Σ_h grid_import_kwh_h / 1000 × intensity_h / 1000
-    market_co2e_t   = location_co2e_t × max(0, 1 − C / Σ_h grid_import_mwh_h)
+    grid_h          = grid_import_h − max(grid_export_h − onsite_generation_h, 0), not below 0
+    location_co2e_t = Σ_h grid_h [MWh] × intensity_h [kg/MWh] / 1000
+    market_co2e_t   = location_co2e_t × max(0, 1 − C / Σ_h grid_h)
 
 with ``intensity_h`` the traced intensity at the park's bus [kg/MWh] and ``C`` the certificates
 retired and green power contracted for the period [MWh], which cover that many MWh of grid
 import at its import-weighted mean traced intensity; on-site and direct green supply are not
-grid import and carry no emissions.
+grid import and carry no emissions.  ``grid_h`` is the annual inventory's net grid rule applied
+hour by hour: export beyond the hour's on-site generation is grid power sent back.
+
+The hourly carbon intensity of an enterprise's electricity (what a product footprint takes for
+the electricity of its production hours) is ``location_co2e_h / load_h`` [kg CO2/MWh]: grid
+power at the traced intensity of its hour, on-site and direct green supply at zero, storage by
+the same net-grid rule (its emissions fall in the hour the grid power was drawn).
 """
 
 from __future__ import annotations
@@ -310,4 +317,74 @@ def scope2_hourly(
         "complete": all(r["hours_used"] == r["hours"] for r in rows),
         "enterprises": rows,
         "totals": {k: sum(r[k] for r in rows) for k in keys},
+    }
+
+
+def electricity_intensity(
+    session: Session,
+    p: Principal,
+    park: Park,
+    period: Period,
+    enterprise_code: str,
+    gap_policy: GapPolicy = "error",
+    model_id: int | None = None,
+) -> dict[str, Any]:
+    """Hourly carbon intensity of an enterprise's electricity consumption [kg CO2/MWh].
+
+    Per hour: consumption (the energy balance of :func:`enterprise_hours`), net grid power
+    (the Scope 2 rule of the module docstring), its emissions at the traced intensity of the
+    park's bus, and their ratio.  An hour without consumption has no intensity (null).  With
+    ``gap_policy="report"`` hours with incomplete meter data or no trace are left out and
+    listed; by default they are an error naming the hour.
+    """
+    model = get_model(session, p, park, model_id)
+    ent = visible_enterprise(session, p, park, enterprise_code)
+    start_s, end_s = period_bounds(period, park.timezone)
+    mwh, meter_gaps = enterprise_hours(session, p, park, ent, start_s, end_s, gap_policy)
+    grid_e = _share(session, model, start_s, end_s, "intensity_kg_per_mwh").reindex(mwh.index)
+    from_grid = (mwh["grid_export"] - mwh["onsite_generation"]).clip(lower=0.0)
+    grid = (mwh["grid_import"] - from_grid).clip(lower=0.0)
+    local = [_local(int(h.timestamp()), park.timezone) for h in mwh.index]
+    gap = pd.Series([h in set(meter_gaps) for h in local], index=mwh.index)
+    untraced = grid_e.isna() & ~gap
+    if untraced.any() and gap_policy == "error":
+        h = local[int(np.argmax(untraced.to_numpy()))]
+        raise MissingDataError(
+            f"enterprise {ent.code}: no traced intensity at hour {h} "
+            f"({int(untraced.sum())} such hour(s) in {period.label}); "
+            "use gap_policy=report to leave them out",
+            details={"enterprise": ent.code, "hour": h},
+        )
+    ok = ~gap & ~untraced
+    co2_kg = (grid * grid_e).where(ok)
+    load = mwh["load"].where(ok)
+    intensity = (co2_kg / load).where(load > 0)
+    hours = [
+        {"hour": int(h.timestamp()), "local": lh, "consumption_mwh": _nan_none(float(c)),
+         "grid_mwh": _nan_none(float(g)) if k else None,
+         "grid_intensity_kg_per_mwh": _nan_none(float(e)) if k else None,
+         "intensity_kg_per_mwh": _nan_none(float(i))}
+        for h, lh, c, g, e, i, k in zip(mwh.index, local, load, grid, grid_e, intensity, ok,
+                                        strict=True)
+    ]  # fmt: skip
+    total_mwh = float(load.sum())
+    total_t = float(co2_kg.sum()) / 1000.0
+    return {
+        "enterprise": ent.code,
+        "period": period.label,
+        "method": (
+            "grid power (net of export beyond on-site generation) at the hourly traced "
+            "intensity of the park's bus; on-site and direct green supply at zero"
+        ),
+        "grid_model": model_dict(model),
+        "gap_policy": gap_policy,
+        "totals": {
+            "consumption_mwh": total_mwh,
+            "co2e_t": total_t,
+            "mean_intensity_kg_per_mwh": total_t * 1000.0 / total_mwh if total_mwh > 0 else None,
+            "hours": len(hours),
+            "hours_used": int(ok.sum()),
+        },
+        "gap_hours": [lh for lh, k in zip(local, ok, strict=True) if not k][:200],
+        "hours": hours,
     }

@@ -161,3 +161,20 @@ def scope2(
     return tracing_matching.scope2_hourly(
         session, p, park, Period(year, month), enterprise, gap_policy, model
     )
+
+
+@router.get("/electricity-intensity")
+def electricity_intensity(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    enterprise: str,
+    year: int,
+    month: int | None = Month,
+    gap_policy: Literal["error", "report"] = "error",
+    model: int | None = ModelQ,
+) -> dict[str, Any]:
+    """Hourly carbon intensity of an enterprise's electricity [kg CO2/MWh] (for footprints)."""
+    return tracing_matching.electricity_intensity(
+        session, p, park, Period(year, month), enterprise, gap_policy, model
+    )
