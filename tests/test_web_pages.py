@@ -42,9 +42,10 @@ from lingtan.services.ingest import import_frame
 from lingtan.services.parks import ParkSpec, create_park
 from lingtan.services.principal import Principal
 from lingtan.services.scorecard import indicator_dict
+from lingtan.services.scorecard_text import fmt_sig, gap_text, threshold_text, value_text
 from lingtan.store.models import Park
 from lingtan.store.session import migrate, session_scope
-from lingtan.web.carbon_page import WORDS, error_text, fmt_sig, gap_text, threshold_text, value_text
+from lingtan.web.carbon_page import WORDS, error_text
 from lingtan.web.views import fmt_local, fmt_num, fmt_pct, scaled
 from test_carbon_scorecard_basis import small_park_2022
 

@@ -3,8 +3,14 @@
 Both take the JSON-ready results of :mod:`lingtan.services.carbon_closing` and
 :mod:`lingtan.services.scorecard`; labels, emission categories, items and factor origins are
 Chinese by default and English with ``lang="en"`` (any other language is refused).  Notes and
-formulas are the engine's own text.  The Chinese PDF uses ReportLab's built-in CID font
-``STSong-Light`` (Adobe-GB1), which PDF readers supply, so nothing is downloaded or embedded.
+formulas are the engine's own text.  The scorecard is written in words by
+:mod:`lingtan.services.scorecard_text`, as the dashboard shows it: the indicator's name in the
+notice, its kind, value and threshold with units, status, the gap in physical terms or the data
+needed, and the basis the scorecard is computed from.  The Chinese PDF uses ReportLab's built-in
+CID font ``STSong-Light`` (Adobe-GB1), which PDF readers supply, so nothing is downloaded or
+embedded; subscript and superscript digits (``tCO₂``, ``m³``) are printed as plain digits in the
+PDF, since neither that font's character collection nor Helvetica's encoding is sure to hold
+them.
 
 Every text cell of a workbook is written as a string cell (xlsxwriter ``write_string``), which a
 spreadsheet shows as it is and never evaluates: a meter code or reference starting with ``=``,
@@ -23,19 +29,20 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from lingtan.engines.accounting.scope2 import GRID_BY_CONSUMPTION
 from lingtan.errors import ValidationError
+from lingtan.services.scorecard_text import basis_items, indicator_rows, words
 
 REPORT_LANGS = ("zh", "en")
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
-        "title": "温室气体排放清单", "scorecard": "零碳园区评价", "entity": "核算主体",
-        "period": "核算期", "province": "电网省份", "hash": "内容哈希", "estimate": "估算占比",
+        "title": "温室气体排放清单", "entity": "核算主体", "period": "核算期",
+        "province": "电网省份", "hash": "内容哈希", "estimate": "估算占比",
         "gwp": "全球变暖潜势 (GWP-100)",
         "scope1_fuel_co2e_t": "范围一 化石燃料燃烧", "scope1_process_co2e_t": "范围一 工业过程",
         "scope1_co2e_t": "范围一 合计", "scope2_location_co2e_t": "范围二 基于位置",
@@ -45,15 +52,13 @@ LABELS: dict[str, dict[str, str]] = {
         "lines": "排放明细", "scope": "范围", "category": "类别", "activity": "活动数据",
         "unit": "单位", "co2e": "tCO2e", "formula": "计算式", "factors": "所用因子",
         "factor": "因子", "version": "版本", "source": "来源", "confidence": "可信度",
-        "notes": "说明（回退、覆盖、估算）", "enterprises": "企业", "indicator": "指标",
-        "status": "结论", "threshold": "阈值", "gap": "差距", "pass": "达标",
-        "fail": "未达标", "data_needed": "需补充数据", "closed": "已关账（快照）",
-        "live": "实时计算",
+        "notes": "说明（回退、覆盖、估算）", "enterprises": "企业", "closed": "已关账（快照）",
+        "live": "实时计算", "colon": "：",
     },
     "en": {
-        "title": "Greenhouse gas inventory", "scorecard": "Zero-carbon park scorecard",
-        "entity": "Entity", "period": "Period", "province": "Grid province",
-        "hash": "Content hash", "estimate": "Estimated share", "gwp": "GWP-100 set",
+        "title": "Greenhouse gas inventory", "entity": "Entity", "period": "Period",
+        "province": "Grid province", "hash": "Content hash", "estimate": "Estimated share",
+        "gwp": "GWP-100 set",
         "scope1_fuel_co2e_t": "Scope 1 fuel combustion", "scope1_process_co2e_t": "Scope 1 process",
         "scope1_co2e_t": "Scope 1 total", "scope2_location_co2e_t": "Scope 2 location-based",
         "scope2_market_co2e_t": "Scope 2 market-based",
@@ -64,9 +69,8 @@ LABELS: dict[str, dict[str, str]] = {
         "activity": "Activity", "unit": "Unit", "co2e": "tCO2e", "formula": "Formula",
         "factors": "Factors used", "factor": "Factor", "version": "Version", "source": "Source",
         "confidence": "Confidence", "notes": "Notes (fallbacks, overrides, estimates)",
-        "enterprises": "Enterprises", "indicator": "Indicator", "status": "Status",
-        "threshold": "Threshold", "gap": "Gap", "pass": "pass", "fail": "fail",
-        "data_needed": "data needed", "closed": "closed (snapshot)", "live": "computed live",
+        "enterprises": "Enterprises", "closed": "closed (snapshot)", "live": "computed live",
+        "colon": ": ",
     },
 }  # fmt: skip
 # Chinese names of the engine's codes (the English workbook shows the codes themselves).
@@ -95,6 +99,9 @@ TOTAL_KEYS = (
     "scope2_market_co2e_t", "total_location_co2e_t", "total_market_co2e_t",
 )  # fmt: skip
 CJK_FONT = "STSong-Light"
+# Printed as plain digits in the PDF (tCO₂ -> tCO2): not in Helvetica's WinAnsi encoding, and
+# not sure to be in the CID font's Adobe-GB1 collection.
+PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
 
 
 def check_lang(lang: str) -> str:
@@ -139,19 +146,6 @@ def _line_rows(inv: dict[str, Any], lang: str) -> list[list[Any]]:
     ]  # fmt: skip
 
 
-def _indicator_rows(card: dict[str, Any], t: dict[str, str]) -> list[list[Any]]:
-    rows = []
-    for i in card["indicators"]:
-        gap = "; ".join(f"{g['name']} {g['value']:.6g} {g['unit']}" for g in i["gap"])
-        rows.append([
-            i["indicator"], t.get(i["status"], i["status"]),
-            "" if i["value"] is None else round(i["value"], 4),
-            f"{i['comparison']} {i['threshold_text']} {i['unit']}",
-            gap or i["data_needed"] or i["explanation"],
-        ])  # fmt: skip
-    return rows
-
-
 def write_row(ws: Worksheet, row: int, values: list[Any], fmt: Format | None = None) -> None:
     """Write one row: text as string cells (never a formula), numbers as numbers, None blank."""
     for col, v in enumerate(values):
@@ -170,6 +164,25 @@ def _sheet(wb: Workbook, title: str, head: list[str], rows: list[list[Any]]) -> 
     write_row(ws, 0, list(head), wb.add_format({"bold": True}))
     for i, r in enumerate(rows, start=1):
         write_row(ws, i, r)
+
+
+def _scorecard_sheet(wb: Workbook, card: dict[str, Any], lang: str) -> None:
+    """Add the scorecard as the dashboard shows it, then the basis it is computed from."""
+    w = words(lang)
+    ws = wb.add_worksheet(w["scorecard"][:31])
+    for col, width in enumerate((30, 12, 12, 16, 18, 70, 40)):
+        ws.set_column(col, col, width)
+    bold, wrap = wb.add_format({"bold": True}), wb.add_format({"text_wrap": True, "valign": "top"})
+    write_row(ws, 0, [w["indicator"], w["kind"], w["status"], w["value"], w["threshold"],
+                      w["gap"], w["remark"]], bold)  # fmt: skip
+    rows = indicator_rows(card, lang)
+    for i, r in enumerate(rows, start=1):
+        write_row(ws, i, [r["name"], r["kind"], r["status_text"], r["value_text"],
+                          r["threshold_text"], r["gap_text"], r["note"]], wrap)  # fmt: skip
+    at = len(rows) + 2
+    write_row(ws, at, [w["basis"]], bold)
+    for i, (label, text) in enumerate(basis_items(card, lang), start=at + 1):
+        write_row(ws, i, [label, text])
 
 
 def workbook(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh") -> bytes:
@@ -195,25 +208,24 @@ def workbook(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str 
                [[e["entity"], *(round(e["totals"][k], 3) for k in TOTAL_KEYS)]
                 for e in inv["enterprises"]])  # fmt: skip
     if card is not None:
-        _sheet(wb, t["scorecard"],
-               [t["indicator"], t["status"], t["value_col"], t["threshold"], t["gap"]],
-               _indicator_rows(card, t))  # fmt: skip
+        _scorecard_sheet(wb, card, lang)
     wb.close()
     return out.getvalue()
 
 
 def _styles(lang: str) -> tuple[ParagraphStyle, ParagraphStyle, str]:
-    font = "Helvetica"
+    font, wrap = "Helvetica", None  # English wraps at spaces (a word too long is still split)
     if check_lang(lang) == "zh":
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-        font = CJK_FONT
-    body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10, wordWrap="CJK")
+        font, wrap = CJK_FONT, "CJK"  # Chinese wraps between any two characters
+    body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10, wordWrap=wrap)
     head = ParagraphStyle("head", parent=body, fontSize=14, leading=18, spaceAfter=6)
     return body, head, font
 
 
 def _table(rows: list[list[Any]], body: ParagraphStyle, widths: list[float]) -> Table:
-    cells = [[Paragraph(_esc(c), body) for c in r] for r in rows]
+    """Return a table whose cells wrap: each value a paragraph, a flowable kept as it is."""
+    cells = [[c if isinstance(c, Flowable) else Paragraph(_esc(c), body) for c in r] for r in rows]
     tbl = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
     tbl.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
@@ -225,7 +237,38 @@ def _table(rows: list[list[Any]], body: ParagraphStyle, widths: list[float]) -> 
 
 def _esc(v: Any) -> str:
     text = f"{v:,.3f}" if isinstance(v, float) else str(v)
+    text = text.translate(PLAIN_DIGITS)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _scorecard_story(
+    card: dict[str, Any], lang: str, body: ParagraphStyle, head: ParagraphStyle
+) -> list[Flowable]:
+    """Return the scorecard's heading, table and basis, in ``lang``.
+
+    The first column holds the indicator's name with its kind and note below it; every cell is a
+    paragraph, so a long gap text wraps within its column.
+    """
+    w = words(lang)
+    rows: list[list[Any]] = [[w["indicator"], w["status"], w["value"], w["threshold"], w["gap"]]]
+    for r in indicator_rows(card, lang):
+        sub = "<br/>".join(_esc(x) for x in (r["kind"], r["note"]) if x)
+        name = Paragraph(f'{_esc(r["name"])}<br/><font color="#555555">{sub}</font>', body)
+        rows.append([name, r["status_text"], r["value_text"], r["threshold_text"], r["gap_text"]])
+    basis = ParagraphStyle("basis_head", parent=body, fontSize=10, leading=13, spaceBefore=6,
+                           spaceAfter=3)  # fmt: skip
+    story: list[Flowable] = [
+        Spacer(1, 4 * mm),
+        Paragraph(_esc(w["scorecard"]), head),
+        _table(rows, body, [38, 21, 24, 31, 66]),
+        Paragraph(_esc(w["basis"]), basis),
+    ]
+    colon = _l(lang)["colon"]
+    story += [
+        Paragraph(f"{_esc(label)}{colon}{_esc(text)}" if label else _esc(text), body)
+        for label, text in basis_items(card, lang)
+    ]
+    return story
 
 
 def pdf(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh") -> bytes:
@@ -247,15 +290,7 @@ def pdf(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh
             _table(rows, body, [40, 45, 45, 45]),
         ]
     if card is not None:
-        rows = [
-            [t["indicator"], t["status"], t["value_col"], t["threshold"], t["gap"]],
-            *_indicator_rows(card, t),
-        ]
-        story += [
-            Spacer(1, 4 * mm),
-            Paragraph(_esc(t["scorecard"]), head),
-            _table(rows, body, [38, 20, 18, 38, 66]),
-        ]
+        story += _scorecard_story(card, lang, body, head)
     lines = [[t["category"], t["item"], t["co2e"], t["formula"]]]
     lines += [[r[2], f"{r[0]} {r[3]}", r[6], r[7]] for r in _line_rows(inv, lang)]
     story += [

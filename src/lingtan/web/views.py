@@ -19,6 +19,7 @@ from lingtan.services import energy as esvc
 from lingtan.services.ingest import list_batches, list_quarantine
 from lingtan.services.parks import list_enterprises, list_meters
 from lingtan.services.principal import Principal
+from lingtan.services.scorecard_text import fmt_qty
 from lingtan.store.models import Enterprise, ImportBatch, Meter, Park, QuarantinedRow
 from lingtan.web.queries import latest_reading_hour
 
@@ -27,17 +28,8 @@ SOURCE_KEYS = ("grid", "onsite", "direct_green", "storage_net")
 
 def fmt_num(value: float | None) -> str | None:
     """Return a readable number (about 4 significant digits), or None for a gap."""
-    if value is None or math.isnan(value):
-        return None
-    a = abs(value)
-    if a >= 1000:
-        return f"{value:,.0f}"
-    if a >= 1:
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    if a == 0:
-        return "0"
-    decimals = 3 - math.floor(math.log10(a))
-    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    text = fmt_qty(value)
+    return None if text == "—" else text
 
 
 def fmt_pct(share: float | None) -> str:
