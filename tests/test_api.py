@@ -100,6 +100,18 @@ def test_upload_then_energy_by_hand(api: tuple[TestClient, dict[str, Any]]) -> N
     assert elec["bucket"] == "2025-01-01T00:00:00+08:00"
     # No gas reading at all: the figure is missing (null), never zero.
     assert rows["natural_gas"]["quantity"] is None
+    # the enterprise by code, as the carbon and tracing routes take it: the same figures
+    by_code = client.get(
+        "/api/v1/parks/P1/energy",
+        headers=h,
+        params={"start": "2025-01-01", "end": "2025-01-02", "bucket": "day", "enterprise": "A"},
+    ).json()
+    assert [r["quantity"] for r in by_code if r["carrier"] == "electricity"] == [
+        pytest.approx(44.0)
+    ]
+    unknown = {"start": "2025-01-01", "end": "2025-01-02", "enterprise": "Z"}
+    r = client.get("/api/v1/parks/P1/sources", headers=h, params=unknown)
+    assert r.status_code == 404 and "enterprise 'Z' not found" in r.json()["message"]
     # A period is bounded by its resolution: 366 days of hours, 92 days of raw intervals.
     r = client.get(
         "/api/v1/parks/P1/energy",
@@ -282,6 +294,8 @@ def test_enterprise_user_never_sees_another_enterprise_on_any_route(
         "end": "2025-02-01",
         "bucket": "day",
         "enterprise_id": ids["b"],
+        "enterprise": "B",  # the routes that take an enterprise by code
+        "year": 2025,
     }
     walked = 0
     for path, ops in spec["paths"].items():
@@ -306,7 +320,7 @@ def test_enterprise_user_never_sees_another_enterprise_on_any_route(
     r = client.get(
         "/api/v1/parks/P1/energy",
         headers=h,
-        params={**params, "enterprise_id": ids["a"], "bucket": "month"},
+        params={**params, "enterprise_id": ids["a"], "enterprise": "A", "bucket": "month"},
     )
     assert {row["enterprise"] for row in r.json()} == {"A"}
 

@@ -11,6 +11,7 @@ from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
 from lingtan.errors import ValidationError
 from lingtan.services import energy as svc
 from lingtan.services import readings as raw
+from lingtan.services.carbon import visible_enterprise
 
 router = APIRouter(prefix="/api/v1/parks/{park_code}", tags=["energy"])
 
@@ -19,6 +20,21 @@ END = Query(..., description="local date or datetime (exclusive)")
 # Longest period one request may ask for, by its finest resolution [days]: the answer grows
 # with the number of buckets, and one caller must not tie the server up with gigabytes.
 MAX_DAYS = {"interval": 92, "hour": 366, "day": 3660, "month": 36600, "year": 36600}
+
+
+ENTERPRISE = Query(None, description="enterprise code (instead of enterprise_id)")
+
+
+def _enterprise_id(
+    session: SessionDep, p: CurrentPrincipal, park: ParkDep, code: str | None, ent_id: int | None
+) -> int | None:
+    """Return the id of the enterprise asked for by id or by code (as carbon and tracing take it)."""
+    if code is None:
+        return ent_id
+    ent = visible_enterprise(session, p, park, code)
+    if ent_id is not None and ent_id != ent.id:
+        raise ValidationError(f"enterprise {code!r} is not enterprise_id {ent_id}")
+    return ent.id
 
 
 def _bounded(period: svc.Period, resolution: str) -> svc.Period:
@@ -47,11 +63,13 @@ def energy(
     end: str = END,
     bucket: str = Query("month", pattern="^(hour|day|month|year)$"),
     enterprise_id: int | None = None,
+    enterprise: str | None = ENTERPRISE,
     level: str = Query("enterprise", pattern="^(enterprise|park)$"),
 ) -> list[dict[str, Any]]:
     """Energy per carrier and bucket, in physical units and tce, with completeness."""
     period = _bounded(svc.parse_period(start, end, bucket, park.timezone), bucket)
-    report = svc.energy_report(session, p, park, period, enterprise_id)
+    ent_id = _enterprise_id(session, p, park, enterprise, enterprise_id)
+    report = svc.energy_report(session, p, park, period, ent_id)
     return records(svc.park_totals(report) if level == "park" else report)
 
 
@@ -63,10 +81,12 @@ def load_curve(
     start: str = START,
     end: str = END,
     enterprise_id: int | None = None,
+    enterprise: str | None = ENTERPRISE,
 ) -> list[dict[str, Any]]:
     """Hourly electricity consumption [kWh/h = kW]; gaps are null."""
     period = _bounded(svc.parse_period(start, end, "hour", park.timezone), "hour")
-    return records(svc.load_curve(session, p, park, period.start_s, period.end_s, enterprise_id))
+    ent_id = _enterprise_id(session, p, park, enterprise, enterprise_id)
+    return records(svc.load_curve(session, p, park, period.start_s, period.end_s, ent_id))
 
 
 @router.get("/sources")
@@ -77,10 +97,12 @@ def sources(
     start: str = START,
     end: str = END,
     enterprise_id: int | None = None,
+    enterprise: str | None = ENTERPRISE,
 ) -> list[dict[str, Any]]:
     """Electricity by source per enterprise [kWh] and green share."""
     period = svc.parse_period(start, end, "day", park.timezone)
-    return records(svc.source_shares(session, p, park, period.start_s, period.end_s, enterprise_id))
+    ent_id = _enterprise_id(session, p, park, enterprise, enterprise_id)
+    return records(svc.source_shares(session, p, park, period.start_s, period.end_s, ent_id))
 
 
 @router.get("/completeness")
