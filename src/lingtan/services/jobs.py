@@ -67,6 +67,8 @@ def claim_next(session: Session) -> Job | None:
     claims skip it.
     """
     pick = select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
+    if session.scalar(pick) is None:
+        return None  # nothing queued: a plain read, no write lock (an idle worker polls)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     stmt = (
@@ -180,8 +182,8 @@ class WorkerThread(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 work(self.url, poll_s=self.poll_s, stop=self._stop_event)
-            except Exception:  # noqa: BLE001  (the job is marked failed; keep serving)
-                log.exception("job failed")
+            except Exception:  # noqa: BLE001  (a failed job is marked failed; keep serving)
+                log.exception("job worker: a job or a claim failed; going on")
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Ask the worker to stop after the job it is running, and wait for it."""
