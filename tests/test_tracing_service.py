@@ -267,14 +267,19 @@ def test_electricity_intensity_with_export_and_gaps(session: Session) -> None:
     with pytest.raises(MissingDataError, match="2025-01-01 04:00"):
         electricity_intensity(session, ADMIN, sp.park, Period(2025, 1), "A")
     out = electricity_intensity(session, ADMIN, sp.park, Period(2025, 1), "A", "report")
-    # each hour: load 1.0 - 0.7 + 0.5 = 0.8 MWh, grid 1.0 - (0.7 - 0.5) = 0.8 MWh: the
-    # enterprise's electricity has exactly the grid's intensity, 250, 750, 0 kg/MWh
+    # each hour: the 0.7 MWh export takes the 0.5 MWh of PV and 0.2 MWh of the pool, which is
+    # grid power only (1.0 MWh): consumption 1.0 - 0.7 + 0.5 = 0.8 MWh has exactly the grid's
+    # intensity, 250, 750, 0 kg/MWh
     got = [h["intensity_kg_per_mwh"] for h in out["hours"][:4]]
     assert got == pytest.approx([250.0, 750.0, 0.0, 250.0])
     assert out["hours"][4]["intensity_kg_per_mwh"] is None  # the gap hour, left out
     assert out["gap_hours"] == ["2025-01-01 04:00"]
     # 743 hours used: 0.8 MWh x (248 x 1000 kg - 750 kg of hour 4 (4 mod 3 = 1)) / 1000
-    assert_allclose(out["totals"]["co2e_t"], 0.8 * (248_000.0 - 750.0) / 1000.0, rtol=1e-9)
+    assert_allclose(
+        out["totals"]["consumption_co2e_t"], 0.8 * (248_000.0 - 750.0) / 1000.0, rtol=1e-9
+    )
+    # the 0.2 MWh of grid power sent back each hour carries its carbon away
+    assert_allclose(out["totals"]["exported_co2e_t"], 0.2 * (248_000.0 - 750.0) / 1000.0, rtol=1e-9)
     assert_allclose(out["totals"]["consumption_mwh"], 0.8 * 743, rtol=1e-12)
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from lingtan.engines.matching import hourly_matching, storage_green_pool
+from lingtan.engines.matching import hourly_matching, pooled_carbon, storage_green_pool
 from lingtan.errors import MissingDataError, ValidationError
 
 HOURS = pd.date_range("2025-01-01", periods=4, freq="h", tz="UTC")
@@ -120,3 +120,35 @@ def test_missing_share_or_hour_is_an_error():
     gappy = load.drop(HOURS[1])
     with pytest.raises(MissingDataError, match="01:00"):
         hourly_matching(gappy, share.fillna(0.5))
+
+
+def test_pooled_carbon_storage_carries_its_mix_and_carbon_is_conserved() -> None:
+    """Hand-solved: charge at 600 kg/MWh, discharge later at that mix, grid power sent back."""
+    a = np.array
+    out = pooled_carbon(
+        grid_import_mwh=a([2.0, 0.0, 1.0, 0.5]),
+        grid_export_mwh=a([0.0, 0.0, 0.0, 1.5]),
+        onsite_mwh=a([0.0, 0.0, 0.0, 1.0]),
+        direct_green_mwh=a([0.0, 0.0, 0.0, 0.0]),
+        storage_charge_mwh=a([1.0, 0.0, 0.0, 0.0]),
+        storage_discharge_mwh=a([0.0, 0.9, 0.0, 0.0]),
+        grid_intensity=a([600.0, 100.0, 0.0, 400.0]),
+        storage_efficiency=0.9,
+    )
+    # h0: pool 2 MWh at 600; load 1 MWh -> 600 kg; 0.9 MWh stored at 600 (540 kg); loss 60 kg
+    # h1: only the store discharges 0.9 MWh: 600 kg/MWh, not the grid's 100 -> 540 kg
+    # h2: 1 MWh of grid at 0 -> 0
+    # h3: PV 1 MWh all exported with 0.5 MWh of grid power at 400 -> 200 kg sent back, no load
+    assert np.allclose(out.intensity[:3], [600.0, 600.0, 0.0])
+    assert np.allclose(out.load_kg, [600.0, 540.0, 0.0, 0.0])
+    assert np.allclose(out.loss_kg, [60.0, 0.0, 0.0, 0.0])
+    assert np.allclose(out.export_kg, [0.0, 0.0, 0.0, 200.0])
+    # conservation: 2 x 600 + 0.5 x 400 = 1400 kg in = 1140 to load + 60 lost + 200 sent back
+    total = out.load_kg.sum() + out.loss_kg.sum() + out.export_kg.sum()
+    assert total == pytest.approx(2 * 600 + 0.5 * 400)
+    with pytest.raises(ValidationError, match="exceeds the"):
+        pooled_carbon(
+            grid_import_mwh=a([0.0]), grid_export_mwh=a([0.0]), onsite_mwh=a([0.0]),
+            direct_green_mwh=a([0.0]), storage_charge_mwh=a([0.0]),
+            storage_discharge_mwh=a([1.0]), grid_intensity=a([100.0]),
+        )  # fmt: skip

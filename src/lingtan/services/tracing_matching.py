@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.engines.accounting import Period
-from lingtan.engines.matching import MatchingResult, hourly_matching
+from lingtan.engines.matching import MatchingResult, hourly_matching, pooled_carbon
 from lingtan.errors import LingtanError, MissingDataError
 from lingtan.services.carbon import instruments, period_bounds, visible_enterprise
 from lingtan.services.principal import Principal, enterprise_scope
@@ -328,12 +328,15 @@ def electricity_intensity(
     enterprise_code: str,
     gap_policy: GapPolicy = "error",
     model_id: int | None = None,
+    storage_efficiency: float = 0.9,
 ) -> dict[str, Any]:
     """Hourly carbon intensity of an enterprise's electricity consumption [kg CO2/MWh].
 
-    Per hour: consumption (the energy balance of :func:`enterprise_hours`), net grid power
-    (the Scope 2 rule of the module docstring), its emissions at the traced intensity of the
-    park's bus, and their ratio.  An hour without consumption has no intensity (null).  With
+    The enterprise's supply of each hour is one pool (:func:`lingtan.engines.matching.
+    pooled_carbon`): grid import at the traced intensity of the park's bus, on-site generation
+    left after export and direct green supply at zero, storage discharge at the intensity of
+    the energy stored; consumption takes the pool's intensity, which therefore never exceeds
+    the grid's.  An hour without consumption has no intensity (null).  With
     ``gap_policy="report"`` hours with incomplete meter data or no trace are left out and
     listed; by default they are an error naming the hour.
     """
@@ -342,8 +345,6 @@ def electricity_intensity(
     start_s, end_s = period_bounds(period, park.timezone)
     mwh, meter_gaps = enterprise_hours(session, p, park, ent, start_s, end_s, gap_policy)
     grid_e = _share(session, model, start_s, end_s, "intensity_kg_per_mwh").reindex(mwh.index)
-    from_grid = (mwh["grid_export"] - mwh["onsite_generation"]).clip(lower=0.0)
-    grid = (mwh["grid_import"] - from_grid).clip(lower=0.0)
     local = [_local(int(h.timestamp()), park.timezone) for h in mwh.index]
     gap = pd.Series([h in set(meter_gaps) for h in local], index=mwh.index)
     untraced = grid_e.isna() & ~gap
@@ -356,32 +357,54 @@ def electricity_intensity(
             details={"enterprise": ent.code, "hour": h},
         )
     ok = ~gap & ~untraced
-    co2_kg = (grid * grid_e).where(ok)
-    load = mwh["load"].where(ok)
-    intensity = (co2_kg / load).where(load > 0)
+    if not ok.any():
+        raise MissingDataError(
+            f"enterprise {ent.code}: no hour of {period.label} has complete meter data and a "
+            "traced intensity: nothing to report"
+        )
+    used = mwh.where(ok, 0.0)  # hours left out take no part, not even in storage
+    pooled = pooled_carbon(
+        grid_import_mwh=used["grid_import"].to_numpy(),
+        grid_export_mwh=used["grid_export"].to_numpy(),
+        onsite_mwh=used["onsite_generation"].to_numpy(),
+        direct_green_mwh=used["direct_green_supply"].to_numpy(),
+        storage_charge_mwh=used["storage_charge"].to_numpy(),
+        storage_discharge_mwh=used["storage_discharge"].to_numpy(),
+        grid_intensity=grid_e.where(ok, 0.0).to_numpy(),
+        storage_efficiency=storage_efficiency,
+    )
+    load = used["load"].to_numpy()
+    intensity = np.where(ok.to_numpy() & (load > 0), pooled.intensity, np.nan)
     hours = [
-        {"hour": int(h.timestamp()), "local": lh, "consumption_mwh": _nan_none(float(c)),
-         "grid_mwh": _nan_none(float(g)) if k else None,
+        {"hour": int(h.timestamp()), "local": lh,
+         "consumption_mwh": float(c) if k else None,
+         "grid_import_mwh": float(g) if k else None,
          "grid_intensity_kg_per_mwh": _nan_none(float(e)) if k else None,
          "intensity_kg_per_mwh": _nan_none(float(i))}
-        for h, lh, c, g, e, i, k in zip(mwh.index, local, load, grid, grid_e, intensity, ok,
-                                        strict=True)
+        for h, lh, c, g, e, i, k in zip(mwh.index, local, load, used["grid_import"], grid_e,
+                                        intensity, ok, strict=True)
     ]  # fmt: skip
     total_mwh = float(load.sum())
-    total_t = float(co2_kg.sum()) / 1000.0
+    load_t = float(pooled.load_kg.sum()) / 1000.0
     return {
         "enterprise": ent.code,
         "period": period.label,
         "method": (
-            "grid power (net of export beyond on-site generation) at the hourly traced "
-            "intensity of the park's bus; on-site and direct green supply at zero"
+            "hourly pool of the enterprise's supply (proportional sharing): grid import at the "
+            "traced intensity of the park's bus, on-site generation left after export and "
+            "direct green supply at zero, storage discharge at the intensity it was charged "
+            f"with (round-trip efficiency {storage_efficiency:g})"
         ),
         "grid_model": model_dict(model),
         "gap_policy": gap_policy,
         "totals": {
             "consumption_mwh": total_mwh,
-            "co2e_t": total_t,
-            "mean_intensity_kg_per_mwh": total_t * 1000.0 / total_mwh if total_mwh > 0 else None,
+            "consumption_co2e_t": load_t,
+            "consumption_intensity_kg_per_mwh": load_t * 1000.0 / total_mwh
+            if total_mwh > 0
+            else None,
+            "storage_loss_co2e_t": float(pooled.loss_kg.sum()) / 1000.0,
+            "exported_co2e_t": float(pooled.export_kg.sum()) / 1000.0,
             "hours": len(hours),
             "hours_used": int(ok.sum()),
         },
