@@ -621,6 +621,18 @@ A-GAS5,2025-01-01 09:00,-1
         (5, "value", "A-GAS5,2025-01-01 08:45,100000"),
         (6, "value", "A-GAS5,2025-01-01 09:00,-1"),
     ]
+    # A small backward step is no rollover: 15 → 10 wrapped would be 99995 m3 in 15 minutes,
+    # more than half the register's range; it is a replacement from 0 (10 m3, quality 3)
+    later = _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS5,2025-01-01 09:15,10"))
+    assert later.flagged == 3  # the three intervals it closes
+    step = session.execute(
+        select(Reading.ts, Reading.value, Reading.quality)
+        .join(Meter, Meter.id == Reading.meter_id)
+        .where(Meter.code == "A-GAS5", Reading.ts > T0 + 900)
+    ).all()
+    # 08:30 (15) → 09:15 (10): three intervals, the replacement's 10 m3 spread over them
+    assert [(r.ts - T0, r.quality) for r in step] == [(1800, 3), (2700, 3), (3600, 3)]
+    assert sum(r.value for r in step) == pytest.approx(10.0)
 
 
 def test_register_max_is_compared_in_the_meter_unit(session: Session) -> None:

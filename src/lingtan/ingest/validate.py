@@ -288,8 +288,9 @@ def registers_to_intervals(
     a known ``register_max`` it is a rollover, ``register_max - prev + cur`` (quality 4): the
     register counts 0 … register_max − 1 and wraps to 0, so from ``prev`` it advanced
     ``register_max - prev`` to reach 0 and then ``cur`` (a five-digit register, register_max
-    100000: 99990 → 15 is 25).  Without one it is a meter replacement whose new register started
-    at zero, ``cur`` (quality 3).
+    100000: 99990 → 15 is 25) — provided that is less than half the range.  Otherwise (560 → 555
+    would be 99995), and without a register maximum, it is a meter replacement whose new
+    register started at zero, ``cur`` (quality 3).
 
     Stored and new readings are merged (a new reading replaces a stored one at the same instant)
     and the intervals between every pair of consecutive readings with at least one new end are
@@ -350,18 +351,14 @@ def registers_to_intervals(
         .filter(pl.col("prev_ts").is_not_null() & (pl.col("new") | pl.col("prev_new")))
     )
     diff = pl.col("value") - pl.col("prev_value")
+    wrapped = pl.col("register_max") - pl.col("prev_value") + pl.col("value")
+    # a rollover advances less than half the register's range; a longer way round is a
+    # backward step (a replacement or a glitch), not ~register_max of consumption
+    rollover = pl.col("register_max").is_not_null() & (wrapped < pl.col("register_max") / 2)
     steps = steps.with_columns(
         n=((pl.col("ts") - pl.col("prev_ts")) // pl.col("interval_s")).cast(pl.Int64),
-        total=pl.when(diff >= 0)
-        .then(diff)
-        .when(pl.col("register_max").is_not_null())
-        .then(pl.col("register_max") - pl.col("prev_value") + pl.col("value"))
-        .otherwise(pl.col("value")),
-        quality=pl.when(diff >= 0)
-        .then(0)
-        .when(pl.col("register_max").is_not_null())
-        .then(4)
-        .otherwise(3),
+        total=pl.when(diff >= 0).then(diff).when(rollover).then(wrapped).otherwise(pl.col("value")),
+        quality=pl.when(diff >= 0).then(0).when(rollover).then(4).otherwise(3),
     )
     steps = steps.with_columns(
         quality=pl.when((pl.col("quality") == 0) & (pl.col("n") > 1))
