@@ -79,4 +79,12 @@ def test_enterprise_user_sees_only_its_matching(client: TestClient) -> None:
     login(client, "user_a")
     html = client.get("/parks/P1/grid", params={"day": "2025-01-01"}).text
     assert 'data-testid="match-A"' in html and 'data-testid="match-B"' not in html
+    assert 'data-testid="match-park"' not in html  # no "park total" of one enterprise
     assert client.get("/parks/NOPE/grid").status_code == 404
+
+
+def test_a_day_outside_the_model_says_so(client: TestClient) -> None:
+    login(client, "manager")
+    html = client.get("/parks/P1/grid", params={"day": "2025-03-01", "lang": "en"}).text
+    # the month model covers 2025-01-01 to 2025-01-31 (local)
+    assert "The grid model does not cover 2025-03-01 (it covers 2025-01-01 to 2025-01-31)" in html

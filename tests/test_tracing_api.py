@@ -85,6 +85,10 @@ def test_certificate_matching_scope2(api: TestClient) -> None:
     assert_allclose(s2["totals"]["scope2_location_hourly_co2e_t"], 744.0, rtol=1e-9)
     node = api.get(f"{BASE}/node", params={"year": 2025, "month": 1}, headers=hm).json()
     assert [h["green_share"] for h in node["hours"][:3]] == pytest.approx([0.75, 0.25, 1.0])
+    # the summary is the period's (here the model's month)
+    day = api.get(f"{BASE}/node", params={"year": 2025, "month": 1}, headers=hm).json()["summary"]
+    assert day["period"] == "2025-01" and day["hours"] == 744
+    assert_allclose(day["mean_green_share"], 2.0 / 3.0, rtol=1e-9)
 
 
 def test_electricity_intensity_of_an_enterprise(api: TestClient) -> None:

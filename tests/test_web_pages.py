@@ -239,7 +239,7 @@ def test_overview_chart_data_and_sources(client: TestClient) -> None:
     assert page.text["source-grid-share"] == "97.0%" and page.text["source-onsite-share"] == "3.0%"
     pie = json.loads(page.scripts["fig-sources"])["data"][0]
     # Zero parts (no direct green supply, no storage) are left out of the pie.
-    assert pie["type"] == "pie" and pie["labels"] == ["电网购电", "厂内光伏自用"]
+    assert pie["type"] == "pie" and pie["labels"] == ["电网购电", "厂内发电自用"]
     assert pie["values"] == [pytest.approx(194), pytest.approx(6)]
     # A-IMP in January: 6 of 31 x 96 = 2976 intervals -> 0.2 %.
     assert page.text["meter-A-IMP-completeness"] == "0.2%"

@@ -101,7 +101,9 @@ TOTAL_KEYS = (
 CJK_FONT = "STSong-Light"
 # Printed as plain digits in the PDF (tCO₂ -> tCO2): not in Helvetica's WinAnsi encoding, and
 # not sure to be in the CID font's Adobe-GB1 collection.
-PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
+# PDF fonts (Helvetica, the CJK STSong-Light) lack sub- and superscript digits and the minus
+# sign U+2212: plain characters instead, never a missing-glyph box
+PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹−", "01234567890123456789-")
 
 
 def check_lang(lang: str) -> str:

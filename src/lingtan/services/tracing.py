@@ -280,9 +280,13 @@ def get_model(
         stmt = stmt.where(GridModel.traced_at.is_not(None))
     model = session.scalars(stmt.order_by(GridModel.id.desc()).limit(1)).first()
     if model is None:
-        what = f"grid model {model_id}" if model_id is not None else "a grid model"
-        state = " traced" if traced else ""
-        raise NotFoundError(f"park {park.code} has no{state} {what}")
+        what = f"grid model {model_id}" if model_id is not None else "grid model"
+        if traced:
+            raise NotFoundError(
+                f"park {park.code} has no traced {what}: load one (`lingtan trace load`) "
+                "and trace it (`lingtan trace run`)"
+            )
+        raise NotFoundError(f"park {park.code} has no {what}")
     return model
 
 

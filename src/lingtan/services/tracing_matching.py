@@ -261,6 +261,11 @@ def _scope2_one(
             f"({len(gaps)} gap hour(s) in {period.label}); use gap_policy=report to list them",
             details={"enterprise": ent.code, "hour": _local(h, park.timezone)},
         )
+    if not ok.any():
+        raise MissingDataError(
+            f"enterprise {ent.code}: no hour of {period.label} has complete meter data and a "
+            "traced intensity: no hourly Scope 2"
+        )
     imp_mwh = net_kwh[ok] / 1000.0
     location_t = float((imp_mwh * intensity[ok]).sum()) / 1000.0
     inst = instruments(session, ent, period)

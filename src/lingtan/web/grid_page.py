@@ -45,6 +45,8 @@ WORDS: dict[str, dict[str, str]] = {
         "model": "电网模型", "park_bus": "园区接入母线", "mean_green": "年均绿电占比",
         "date": "日期", "green_share": "绿电占比", "park": "园区合计",
         "month_only": "所选日期所在月份的逐时匹配。", "annual_link": "全年匹配结果",
+        "not_covered": "电网模型未覆盖 {day}（模型时段 {start} 至 {end}）",
+        "no_match": "该月无法匹配",
     },
     "en": {
         "title": "Grid tracing", "network": "Traced carbon intensity of the grid (kgCO2/MWh)",
@@ -58,6 +60,8 @@ WORDS: dict[str, dict[str, str]] = {
         "mean_green": "Mean green share", "date": "Date", "green_share": "Green share",
         "park": "Park total", "month_only": "Matching for the month of the chosen day.",
         "annual_link": "Whole-year matching",
+        "not_covered": "The grid model does not cover {day} (it covers {start} to {end})",
+        "no_match": "No matching for this month",
     },
 }  # fmt: skip
 
@@ -174,13 +178,20 @@ def grid_context(
     except LingtanError:
         fig_net = None
     period = Period(day.year, day.month)
+    covered = model.start_s <= s0 < model.end_s
     try:
         match: dict[str, Any] = tracing_matching.matching(session, p, park, period, model.id)
     except LingtanError as exc:
-        match = {"summary": [], "errors": [{"enterprise": "", "message": exc.message}]}
+        match = {"summary": [], "errors": [{"enterprise": w["no_match"], "message": exc.message}]}
+    if p.enterprise_id is not None:  # an enterprise's own row only: no "park total" of one
+        match["summary"] = [r for r in match["summary"] if r["enterprise"] != "park"]
+    first = datetime.fromtimestamp(model.start_s, ZoneInfo(park.timezone)).date()
+    last = datetime.fromtimestamp(model.end_s - 1, ZoneInfo(park.timezone)).date()
+    coverage = w["not_covered"].format(day=day.isoformat(), start=first, end=last)
     series = tracing.node_series(session, model)
     return {
         "model": model, "day": day, "hour": hour, "fig_net": fig_net, "match": match,
+        "coverage": None if covered else coverage,
         "match_period": f"{day.year}-{day.month:02d}",
         "annual_url": f"/api/v1/parks/{park.code}/tracing/matching?year={day.year}",
         "summary": tracing.node_summary(session, model, series),

@@ -90,7 +90,7 @@ def node(
     s = tracing.node_series(session, m, start_s, end_s)
     return {
         "grid_model": tracing.model_dict(m),
-        "summary": tracing.node_summary(session, m),
+        "summary": {**tracing.node_summary(session, m, s), "period": Period(year, month).label},
         "hours": [
             {"hour": int(h), "intensity_kg_per_mwh": None if i != i else i,
              "green_share": None if g != g else g}

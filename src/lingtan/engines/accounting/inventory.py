@@ -74,7 +74,8 @@ def _prepare(a: Activity, policy: GapPolicy) -> tuple[float, Completeness]:
     if policy == "error":
         raise MissingDataError(
             f"{where}: {expected - present} of {expected} intervals missing; fill the gap or "
-            "compute with gap_policy='scale' to get a marked estimate",
+            "compute with the gap policy 'scale' (CLI --gap-policy scale, API gap_policy=scale) "
+            "to get a marked estimate",
             details={"source_id": a.source_id, "present": present, "expected": expected},
         )
     if present == 0:
