@@ -489,3 +489,24 @@ def test_scorecard_texts_from_structured_fields() -> None:
     )  # fmt: skip
     missing = MissingDataError("x", details={"reason": "no_energy_data", "park": "P", "year": 2022})
     assert error_text(missing, WORDS["zh"]) == "园区 P 在 2022 年没有能耗数据"
+
+
+def test_a_reason_repeated_month_after_month_is_one_row() -> None:
+    from lingtan.web.carbon_page import table_rows
+
+    ok = {"error": None, "scope1_co2e_t": 1.0}
+    rows = [
+        {"enterprise": "A", "month": 1, **ok},
+        {"enterprise": "B", "month": 1, "error": "no data"},
+        {"enterprise": "A", "month": 2, **ok},
+        {"enterprise": "B", "month": 2, "error": "no data"},
+        {"enterprise": "B", "month": 3, "error": "no data"},
+        {"enterprise": "B", "month": 5, "error": "other"},
+    ]
+    shown = [(r["enterprise"], r["months"], r["error"]) for r in table_rows(rows)]
+    assert shown == [
+        ("A", "01", None),
+        ("B", "01–03", "no data"),
+        ("A", "02", None),
+        ("B", "05", "other"),
+    ]

@@ -81,6 +81,34 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+def table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the monthly rows for the table, an error repeated month after month shown once.
+
+    Each row gets ``months``: ``"03"``, or ``"01–11"`` for an enterprise whose months 1 to 11
+    failed for the same reason (listed at the first of them).
+    """
+    out: list[dict[str, Any]] = []
+    runs: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        key = (r["enterprise"], r["error"] or "")
+        if r["error"] and key in runs:
+            runs[key]["month_list"].append(r["month"])
+            continue
+        row = {**r, "month_list": [r["month"]]}
+        if r["error"]:
+            runs[key] = row
+        out.append(row)
+    for row in out:
+        ms = row.pop("month_list")
+        consecutive = ms == list(range(ms[0], ms[0] + len(ms)))
+        row["months"] = (
+            f"{ms[0]:02d}" if len(ms) == 1
+            else f"{ms[0]:02d}–{ms[-1]:02d}" if consecutive
+            else ", ".join(f"{m:02d}" for m in ms)
+        )  # fmt: skip
+    return out
+
+
 def trend_figure(rows: list[dict[str, Any]], w: dict[str, str]) -> dict[str, Any]:
     """Return the rows' monthly Scope 1 and Scope 2 (both methods) summed as lines [tCO2e].
 
@@ -182,7 +210,8 @@ def carbon_page(request: Request, code: str, session: pages.SessionDep, p: pages
     names = {e.code: display_name(e, lang) for e in list_enterprises(session, p, park.id)}
     own = None if whole_park else own_enterprise_code(session, p, park.id)
     ctx = {
-        "park": park, "year": year, "w": w, "rows": rows, "fig_trend": trend_figure(rows, w),
+        "park": park, "year": year, "w": w, "rows": table_rows(rows),
+        "fig_trend": trend_figure(rows, w),
         "card": card, "card_error": card_error, "whole_park": whole_park, "gwp": gwp_set,
         "downloads": downloads(park.code, year, gwp_set, lang, own) if whole_park or own else [],
         "names": names, "fmt_share": fmt_share,
