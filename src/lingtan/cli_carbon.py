@@ -38,6 +38,7 @@ from lingtan.services import (
     scorecard,
 )
 from lingtan.services.carbon import check_gap_policy, check_gwp_set
+from lingtan.services.scorecard_text import indicator_rows
 from lingtan.store.session import session_scope
 
 carbon_app = typer.Typer(help="Carbon: inventories, scorecard, certificates.", no_args_is_help=True)
@@ -132,9 +133,11 @@ def scorecard_cmd(park: ParkOpt, year: YearOpt, gap_policy: GapOpt = "error",
     if as_json:
         typer.echo(json.dumps(card, ensure_ascii=False, indent=1, default=str))
     else:
-        print_rows([{"indicator": i["indicator"], "status": i["status"], "value": i["value"],
-                "threshold": i["threshold_text"], "gap / data needed": i["explanation"] or i["data_needed"]}
-               for i in card["indicators"]], False, f"scorecard {park} {year}")  # fmt: skip
+        # the same words as the page and the reports, in the report language
+        print_rows([{"indicator": r["name"], "status": r["status_text"], "value": r["value_text"],
+                     "threshold": r["threshold_text"], "gap / data needed": r["gap_text"]}
+                    for r in indicator_rows(card, lang.value)], False,
+                   f"scorecard {park} {year}")  # fmt: skip
     _outputs(inv, card, xlsx, pdf, lang.value)
 
 

@@ -83,7 +83,7 @@ def print_rows(rows: list[dict[str, Any]], as_json: bool, title: str = "", digit
         return
     table = Table(title=title or None)
     for col in rows[0] if rows else []:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # wrap, never cut a value short
     for r in rows:
         table.add_row(
             *(
