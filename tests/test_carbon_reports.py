@@ -127,14 +127,15 @@ def test_chinese_workbook_translates_headers_categories_items_and_origins() -> N
     assert next(zh["零碳园区评价"].iter_rows(values_only=True)) == (
         "指标", "类型", "结论", "数值", "阈值", "差距 / 所需数据", "说明"
     )  # fmt: skip
-    # the English workbook keeps the English words and the engine's codes
+    # the English workbook names them in English too, not by the engine's codes
     en = load_workbook(io.BytesIO(workbook(_inventory(), None, "en")))
-    assert next(en["Factors used"].iter_rows(values_only=True))[2::4] == ("value", "origin")
+    assert next(en["Factors used"].iter_rows(values_only=True))[2::4] == ("Value", "Origin")
     assert {r[2] for r in en["Emission lines"].iter_rows(min_row=2, values_only=True)} == {
-        "fuel_combustion",
-        "electricity_location",
-        "electricity_market",
+        "Fuel combustion",
+        "Purchased electricity (location-based)",
+        "Purchased electricity (market-based)",
     }
+    assert "Notes" in en.sheetnames  # no sheet name cut at Excel's 31 characters
 
 
 @pytest.mark.parametrize("report", [workbook, pdf])

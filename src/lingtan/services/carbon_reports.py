@@ -64,11 +64,11 @@ LABELS: dict[str, dict[str, str]] = {
         "scope2_market_co2e_t": "Scope 2 market-based",
         "total_location_co2e_t": "Total (location-based)",
         "total_market_co2e_t": "Total (market-based)", "item": "Item", "value": "Value (tCO2e)",
-        "value_col": "value", "origin": "origin",
+        "value_col": "Value", "origin": "Origin",
         "lines": "Emission lines", "scope": "Scope", "category": "Category",
         "activity": "Activity", "unit": "Unit", "co2e": "tCO2e", "formula": "Formula",
         "factors": "Factors used", "factor": "Factor", "version": "Version", "source": "Source",
-        "confidence": "Confidence", "notes": "Notes (fallbacks, overrides, estimates)",
+        "confidence": "Confidence", "notes": "Notes",
         "enterprises": "Enterprises", "closed": "closed (snapshot)", "live": "computed live",
         "colon": ": ",
     },
@@ -123,9 +123,22 @@ def _l(lang: str) -> dict[str, str]:
     return LABELS[check_lang(lang)]
 
 
+# English names of the engine's codes that are not words already (fuels read as they are,
+# with the underscore as a space: "natural gas").
+TERMS_EN: dict[str, str] = {
+    "fuel_combustion": "Fuel combustion", "process_aluminium_anode": "Process: carbon anode",
+    "process_aluminium_pfc": "Process: anode-effect PFCs",
+    "electricity_location": "Purchased electricity (location-based)",
+    "electricity_market": "Purchased electricity (market-based)",
+    "purchased_heat": "Purchased heat", "carbon_anode": "carbon anode", "lpg": "LPG",
+}  # fmt: skip
+
+
 def term(code: str, lang: str) -> str:
     """Return an engine code (category, item, origin, confidence) in the report language."""
-    return TERMS_ZH.get(code, code) if check_lang(lang) == "zh" else code
+    if check_lang(lang) == "zh":
+        return TERMS_ZH.get(code, code)
+    return TERMS_EN.get(code, code.replace("_", " "))
 
 
 def _header(inv: dict[str, Any], t: dict[str, str]) -> list[tuple[str, str]]:
