@@ -62,6 +62,7 @@ def test_grid_page_values(client: TestClient) -> None:
     assert_allclose(dv(html, "mean-green"), 2.0 / 3.0, rtol=1e-9)
     assert_allclose(dv(html, "match-A-hourly"), 868.0 / 1116.0, rtol=1e-9)
     assert_allclose(dv(html, "match-park-annual"), 1863.0 / 2604.0, rtol=1e-9)
+    assert ">A Co.</td>" in html  # the enterprise's name, not its code
     net = figure(html, "grid-network")
     hours = net["data"][1:]  # first trace: the branches
     assert len(hours) == 24 and [h["visible"] for h in hours[:3]] == [False, True, False]

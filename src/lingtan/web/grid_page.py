@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 from lingtan.engines.accounting import Period
 from lingtan.errors import LingtanError, NotFoundError, TenantAccessError
 from lingtan.services import tracing, tracing_matching
-from lingtan.services.parks import get_park
+from lingtan.services.parks import get_park, list_enterprises
 from lingtan.services.principal import Principal, require_park_member
 from lingtan.store.grid_models import GridModel
 from lingtan.store.models import Park
 from lingtan.web import pages
 from lingtan.web.charts import _as_json
+from lingtan.web.context import display_name
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,8 +40,8 @@ WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "电网溯源", "network": "电网潮流碳强度 (kgCO2/MWh)", "day": "日期",
         "hour": "时", "apply": "查看", "heatmap": "园区接入点绿电占比（日 × 时）",
-        "matching": "逐时匹配 (24/7)", "enterprise": "企业", "load": "用电量 (MWh)",
-        "green": "匹配绿电 (MWh)", "certs": "绿证 (MWh)", "annual": "总量匹配",
+        "matching": "逐时匹配 (24/7)", "enterprise": "企业", "load": "用电量",
+        "green": "匹配绿电", "certs": "绿证", "annual": "总量匹配",
         "hourly": "逐时匹配 (CFE)", "excluded": "未纳入（数据缺口）", "no_model": "尚无已溯源的电网模型",
         "model": "电网模型", "park_bus": "园区接入母线", "mean_green": "年均绿电占比",
         "date": "日期", "green_share": "绿电占比", "park": "园区合计",
@@ -52,8 +53,8 @@ WORDS: dict[str, dict[str, str]] = {
         "title": "Grid tracing", "network": "Traced carbon intensity of the grid (kgCO2/MWh)",
         "day": "Day", "hour": "Hour", "apply": "Show",
         "heatmap": "Green share at the park's bus (day × hour)",
-        "matching": "Hourly (24/7) matching", "enterprise": "Enterprise", "load": "Load (MWh)",
-        "green": "Green matched (MWh)", "certs": "Certificates (MWh)",
+        "matching": "Hourly (24/7) matching", "enterprise": "Enterprise", "load": "Load",
+        "green": "Green matched", "certs": "Certificates",
         "annual": "Volume match",
         "hourly": "Hourly match (CFE)", "excluded": "Not included (data gaps)",
         "no_model": "No traced grid model yet", "model": "Grid model", "park_bus": "Park bus",
@@ -210,6 +211,9 @@ def grid_page(request: Request, code: str, session: pages.SessionDep, p: pages.M
         require_park_member(p, park.id)
     except (NotFoundError, TenantAccessError):
         return pages._not_found(request, p, session)
-    w = WORDS["en" if pages._lang(request) == "en" else "zh"]
-    ctx = {"park": park, "w": w, **grid_context(session, p, park, day, max(0, min(hour, 23)), w)}
+    lang = "en" if pages._lang(request) == "en" else "zh"
+    w = WORDS[lang]
+    names = {e.code: display_name(e, lang) for e in list_enterprises(session, p, park.id)}
+    ctx = {"park": park, "w": w, "names": names,
+           **grid_context(session, p, park, day, max(0, min(hour, 23)), w)}  # fmt: skip
     return pages.render(request, "grid.html", ctx, p, session)
