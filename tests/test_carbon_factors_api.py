@@ -185,7 +185,6 @@ def test_cli_adds_fuel_version_and_recomputes(
                                  "--anode-t", "40"])  # fmt: skip
         assert al.exit_code == 1 and "is not a primary aluminium smelter" in al.output
         # the scorecard table speaks the report language, values and thresholds with units
-        monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: each text on one line
         zh = ok("carbon", "scorecard", "--park", "P1", "--year", "2022", "--gap-policy", "scale")
         assert "单位能耗碳排放" in zh and "≤ 0.20 tCO₂/tce" in zh and "需补充数据" in zh
         en = ok("carbon", "scorecard", "--park", "P1", "--year", "2022", "--gap-policy",

@@ -91,4 +91,5 @@ def print_rows(rows: list[dict[str, Any]], as_json: bool, title: str = "", digit
                 for v in r.values()
             )
         )
-    console.print(table)
+    # piped to a file or another program: no terminal width to fit, so not the default 80
+    (console if console.is_terminal else Console(width=max(console.width, 200))).print(table)
