@@ -24,6 +24,7 @@ def test_enterprise_page_shows_its_electricity_by_source(
     assert value(page, "source-onsite-kwh") == pytest.approx(6.0)
     assert page.text["source-grid-share"] == "91.4%"  # 64 / 70
     assert page.text["source-onsite-share"] == "8.6%"  # 6 / 70
+    assert value(page, "source-total-kwh") == pytest.approx(70.0)  # the lines add up to use
     login(client, "user_b")
     page = ids(client.get(f"/enterprises/{seeded.b_id}", params={"month": "2025-01"}).text)
     assert value(page, "source-grid-kwh") == pytest.approx(130.0)
