@@ -23,7 +23,7 @@ from lingtan.domain import UserRole
 from lingtan.engines.accounting import Period
 from lingtan.errors import MissingDataError, NotFoundError, TenantAccessError, ValidationError
 from lingtan.services import tracing
-from lingtan.services.parks import list_meters
+from lingtan.services.parks import MeterSpec, create_meter, list_meters
 from lingtan.services.principal import Principal
 from lingtan.services.tracing_certify import certificate, certificate_pdf
 from lingtan.services.tracing_matching import electricity_intensity, matching, scope2_hourly
@@ -220,6 +220,20 @@ def test_matching_gap_names_the_hour_and_excludes_the_enterprise(session: Sessio
     rows = {r["enterprise"]: r for r in out["summary"]}
     assert set(rows) == {"B", "park"}
     assert_allclose(rows["park"]["load_mwh"], 1488.0, rtol=1e-12)
+
+
+def test_a_gap_names_only_the_meter_that_is_short(session: Session) -> None:
+    sp = month_park(session, skip=("A-IMP", 10))
+    create_meter(session, sp.park, MeterSpec("A-IMP2", "A", "electricity", "grid_import", "kWh"))
+    second = meter_id(session, sp, "A-IMP2")
+    session.add_all(
+        ReadingHourly(meter_id=second, hour=JAN0 + 3600 * h, value=0.0, present=4, expected=4)
+        for h in range(N)
+    )
+    session.flush()
+    out = matching(session, ADMIN, sp.park, Period(2025, 1))
+    message = out["errors"][0]["message"]
+    assert "grid_import meter(s) ['A-IMP'] at hour 2025-01-01 10:00" in message
 
 
 def test_matching_gap_report_matches_the_complete_hours(session: Session) -> None:

@@ -110,6 +110,27 @@ def role_hours(
     return kwh.where(complete), complete, meters
 
 
+def incomplete_meters(
+    session: Session, p: Principal, ent: Enterprise, role: str, hour_s: int
+) -> list[str]:
+    """Codes of the enterprise's electricity meters of ``role`` short of intervals in an hour."""
+    rows = session.execute(
+        select(Meter.code, ReadingHourly.present, ReadingHourly.expected)
+        .join(
+            ReadingHourly,
+            (ReadingHourly.meter_id == Meter.id) & (ReadingHourly.hour == hour_s),
+            isouter=True,
+        )
+        .where(
+            Meter.enterprise_id == ent.id,
+            Meter.carrier == "electricity",
+            Meter.role == role,
+            meter_scope(p),
+        )
+    ).all()
+    return sorted(code for code, present, expected in rows if present is None or present < expected)
+
+
 def _local(hour_s: int, tz: str) -> str:
     return pd.Timestamp(hour_s, unit="s", tz="UTC").tz_convert(tz).strftime("%Y-%m-%d %H:%M")
 

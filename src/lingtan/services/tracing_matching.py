@@ -46,7 +46,7 @@ from lingtan.errors import LingtanError, MissingDataError
 from lingtan.services.carbon import instruments, period_bounds, visible_enterprise
 from lingtan.services.principal import Principal, enterprise_scope
 from lingtan.services.tracing import get_model, model_dict, node_series
-from lingtan.services.tracing_certify import role_hours
+from lingtan.services.tracing_certify import incomplete_meters, role_hours
 from lingtan.store.grid_models import GridModel
 from lingtan.store.models import Enterprise, Meter, Park
 
@@ -91,9 +91,10 @@ def enterprise_hours(
     elif bad.any():
         r, c = np.argwhere(bad)[0]
         role = ROLES[c]
+        short = incomplete_meters(session, p, ent, role, int(kwh.index[r]))
         raise MissingDataError(
             f"enterprise {ent.code}: no complete hourly data of {role} meter(s) "
-            f"{meters[role]} at hour {_local(int(kwh.index[r]), park.timezone)} "
+            f"{short or meters[role]} at hour {_local(int(kwh.index[r]), park.timezone)} "
             f"({int(bad.any(axis=1).sum())} incomplete hour(s))",
             details={"enterprise": ent.code, "hour": _local(int(kwh.index[r]), park.timezone)},
         )
