@@ -173,6 +173,8 @@ A-GAS,2025-01-01 09:15,5
         (3600, 5.0, 3),
     ]
     assert s.flagged == 1
+    # the summary says which accepted intervals are a spread estimate: the two of the gap
+    assert (s.accepted, s.spread) == (5, 2)
     # The same file again: nothing new, and the replacement is not flagged a second time.
     again = _imp(
         session,

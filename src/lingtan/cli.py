@@ -142,7 +142,9 @@ def _import_one(url: str, park: str, path: Path, stamps: str, bar: Progress) -> 
     return {"source": path.name, "error": error}
 
 
-SUMMARY_COLUMNS = ("source", "layout", "accepted", "unchanged", "revised", "rejected", "flagged")
+SUMMARY_COLUMNS = (
+    "source", "layout", "accepted", "unchanged", "revised", "rejected", "flagged", "spread",
+)  # fmt: skip
 
 
 @app.command("import")

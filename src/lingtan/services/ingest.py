@@ -62,6 +62,9 @@ class ImportSummary:
     revised: int = 0
     rejected: int = 0
     flagged: int = 0
+    # intervals of a cumulative register's difference spread evenly over a gap (quality 2),
+    # among those accepted, unchanged or revised: estimates, not measured interval values
+    spread: int = 0
     rejections: list[dict[str, object]] = field(default_factory=list)
 
     def as_dict(self, max_rejections: int = 100) -> dict[str, object]:
@@ -75,6 +78,7 @@ class ImportSummary:
             "revised": self.revised,
             "rejected": self.rejected,
             "flagged": self.flagged,
+            "spread": self.spread,
             "rejections": self.rejections[:max_rejections],
         }
 
@@ -186,12 +190,13 @@ def _store(
     if batch.enterprise_id is None and len(touched) == 1:
         batch.enterprise_id = touched.pop()
     intervals = checked.intervals if loaded is None else checked.intervals.clear()
-    flagged = 0
+    flagged = spread = 0
     if checked.registers.height:
         prior = prior_registers(conn, checked.registers)
         from_registers = registers_to_intervals(checked.registers, prior, meters)
         # intervals recomputed as they were stored (a re-sent file) are not flagged again
         flagged = newly_stored(conn, from_registers.filter(pl.col("quality") >= 3))
+        spread = from_registers.filter(pl.col("quality") == 2).height
         merge_registers(conn, checked.registers, batch.id)
         intervals = pl.concat([intervals, from_registers])
     progress("merge", 0.3)
@@ -227,6 +232,7 @@ def _store(
         revised=batch.revised,
         rejected=batch.rejected,
         flagged=flagged,
+        spread=spread,
         rejections=rejected.select("row", "meter", "field", "reason").to_dicts(),
     )
 
