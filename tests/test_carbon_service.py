@@ -27,7 +27,7 @@ from lingtan.errors import (
 )
 from lingtan.ingest.files import read_interval_file
 from lingtan.services import carbon_closing, carbon_inputs
-from lingtan.services.carbon import is_aluminium_smelter
+from lingtan.services.carbon import is_aluminium_smelter, monthly_overview
 from lingtan.services.carbon_closing import close_inventory, inventory
 from lingtan.services.carbon_factors import FactorSpec, add_factor
 from lingtan.services.certificates import CertificateIn, import_batch, retire
@@ -387,3 +387,22 @@ def test_a_period_in_progress_is_an_inventory_to_date(
     assert any("in progress: figures to date, up to 2022-01-01 12:00" in n for n in inv["notes"])
     with pytest.raises(ValidationError, match="period 2022-02 has not begun"):
         inventory(session, ADMIN, park, Period(2022, 2), "B")
+
+
+def test_a_period_in_progress_is_not_closed_and_its_first_hour_is_no_error(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    park = build(session)
+    feed(session, park, {"B-IMP": 250.0}, datetime(2022, 1, 1), 48)
+    carbon_inputs.add_production(session, ADMIN, park, "B", JAN22,
+                                 carbon_inputs.ProductionIn(10.0, 4.0, "weighbridge"))  # fmt: skip
+    noon = datetime(2022, 1, 1, 4, 30, tzinfo=UTC).timestamp()  # 12:30 in UTC+8
+    monkeypatch.setattr("lingtan.services.carbon.time.time", lambda: noon)
+    with pytest.raises(ValidationError, match="period 2022-01 has not ended"):
+        close_inventory(session, ADMIN, park, JAN22, "B")
+    # 00:30 on the 1st: no whole hour of January yet, so no inventory, and no monthly row
+    half_past = datetime(2021, 12, 31, 16, 30, tzinfo=UTC).timestamp()
+    monkeypatch.setattr("lingtan.services.carbon.time.time", lambda: half_past)
+    with pytest.raises(ValidationError, match="no whole hour elapsed yet"):
+        inventory(session, ADMIN, park, JAN22, "B")
+    assert monthly_overview(session, ADMIN, park, 2022) == []

@@ -190,6 +190,8 @@ def elapsed_end(period: Period, start_s: int, end_s: int, tz: str) -> tuple[int,
     if end_s <= now_s:
         return end_s, []
     hour_s = now_s - now_s % 3600
+    if hour_s <= start_s:
+        raise ValidationError(f"period {period.label} has no whole hour elapsed yet: no inventory")
     local = datetime.fromtimestamp(hour_s, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
     return hour_s, [f"period {period.label} in progress: figures to date, up to {local} ({tz})"]
 
@@ -217,6 +219,9 @@ def meter_activities(
     for m in used:
         qty, present = sums.get(m.id, (0.0, 0))
         expected = (end_s - start_s) // m.interval_s
+        if expected == 0:  # a period in progress shorter than the meter's interval
+            notes.append(f"meter {m.code}: no whole {m.interval_s // 60}-minute interval elapsed")
+            continue
         if m.carrier == "steam":
             act, note = _steam_activity(m, qty, present, expected, enthalpy)
             notes += [note] if note else []
@@ -311,11 +316,13 @@ def monthly_fuel_uses(
     uses = []
     for month in range(1, 13):
         start_s, end_s = period_bounds(Period(period.year, month), tz)
-        if start_s >= time.time():
-            break  # months not begun yet: no use, and no gap
+        if start_s + 3600 > time.time():
+            break  # months without a whole hour elapsed: no use, and no gap
         end_s, _ = elapsed_end(Period(period.year, month), start_s, end_s, tz)
         sums = _hourly_sums(session, [m.id for m in meters], start_s, end_s)
         for m in meters:
+            if (end_s - start_s) // m.interval_s == 0:
+                continue  # no whole interval of this meter elapsed yet
             qty, present = sums.get(m.id, (0.0, 0))
             row = monthly[m.carrier].get(month)
             act = Activity(m.carrier, m.role, qty, m.unit, m.code, present,
@@ -606,8 +613,8 @@ def monthly_overview(
     rows = []
     for month in range(1, 13):
         period = Period(year, month)
-        if period_bounds(period, park.timezone)[0] >= time.time():
-            break  # months not begun yet have no row (not a gap, not an error)
+        if period_bounds(period, park.timezone)[0] + 3600 > time.time():
+            break  # months without a whole hour elapsed have no row (not a gap, not an error)
         ref = build_reference(session, period)
         for e in ents:
             try:

@@ -12,17 +12,19 @@ fuel combustion defaults, purchased heat) are added in :mod:`lingtan.services.ca
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.engines.accounting import GapPolicy, GwpSet, Period
-from lingtan.errors import ConflictError, NotFoundError
+from lingtan.errors import ConflictError, NotFoundError, ValidationError
 from lingtan.services.carbon import (
     check_gap_policy,
     check_gwp_set,
     compute_entity,
+    period_bounds,
     visible_enterprise,
 )
 from lingtan.services.principal import Principal, require_manager, require_park
@@ -109,6 +111,15 @@ def _write(
     return snap
 
 
+def _ended(period: Period, park: Park) -> None:
+    """Refuse to close a period still in progress: its inventory is only to date."""
+    end_s = period_bounds(period, park.timezone)[1]
+    if end_s > time.time():
+        raise ValidationError(
+            f"period {period.label} has not ended: an inventory to date cannot be closed"
+        )
+
+
 def close_inventory(
     session: Session,
     p: Principal,
@@ -126,6 +137,7 @@ def close_inventory(
         If the inventory is closed already (recompute it instead).
     """
     require_manager(p, park.id)
+    _ended(period, park)
     key = _entity_key(session, p, park, enterprise)
     current = _current(session, park, key, period)
     if current is not None:
