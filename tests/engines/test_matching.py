@@ -146,9 +146,10 @@ def test_pooled_carbon_storage_carries_its_mix_and_carbon_is_conserved() -> None
     # conservation: 2 x 600 + 0.5 x 400 = 1400 kg in = 1140 to load + 60 lost + 200 sent back
     total = out.load_kg.sum() + out.loss_kg.sum() + out.export_kg.sum()
     assert total == pytest.approx(2 * 600 + 0.5 * 400)
-    with pytest.raises(ValidationError, match="exceeds the"):
-        pooled_carbon(
-            grid_import_mwh=a([0.0]), grid_export_mwh=a([0.0]), onsite_mwh=a([0.0]),
-            direct_green_mwh=a([0.0]), storage_charge_mwh=a([0.0]),
-            storage_discharge_mwh=a([1.0]), grid_intensity=a([100.0]),
-        )  # fmt: skip
+    # a discharge of energy charged before the period: valued at the hour's grid intensity
+    early = pooled_carbon(
+        grid_import_mwh=a([0.0]), grid_export_mwh=a([0.0]), onsite_mwh=a([0.0]),
+        direct_green_mwh=a([0.0]), storage_charge_mwh=a([0.0]),
+        storage_discharge_mwh=a([1.0]), grid_intensity=a([100.0]),
+    )  # fmt: skip
+    assert early.unmodelled_mwh[0] == 1.0 and early.load_kg[0] == pytest.approx(100.0)

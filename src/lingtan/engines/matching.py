@@ -265,12 +265,16 @@ class PooledCarbon:
     load_kg, loss_kg, export_kg : numpy.ndarray
         Carbon delivered to consumption, lost in storage, and sent back to the grid with
         exported pool power [kg CO2].
+    unmodelled_mwh : numpy.ndarray
+        Discharge beyond the energy the model holds in store (charged before the period, or
+        a round trip better than ``storage_efficiency``), valued at the hour's grid intensity.
     """
 
     intensity: FloatArray
     load_kg: FloatArray
     loss_kg: FloatArray
     export_kg: FloatArray
+    unmodelled_mwh: FloatArray
 
 
 def pooled_carbon(
@@ -292,40 +296,41 @@ def pooled_carbon(
     direct green supply at zero, and storage discharge at the intensity of the energy stored.
     The pool feeds consumption, storage charging and the export beyond on-site generation,
     all at the pool's intensity; charging losses (``1 − efficiency``) are consumption of the
-    enterprise.  Carbon is conserved: what storage releases is what it took in, less its losses.
-    A discharge is valued at the stored intensity at the start of the hour.
+    enterprise.  Carbon is conserved: what storage releases is what it took in, less its
+    losses.  A discharge is valued at the stored intensity at the start of the hour; the part
+    of a discharge beyond what the model holds (energy charged before the period starts, or
+    a better round trip than ``storage_efficiency``) at the hour's grid intensity, and
+    reported.  The pool's intensity never exceeds the highest grid intensity of the period.
 
     All inputs are hourly arrays of one enterprise, shape ``(H,)`` [MWh; kg CO2/MWh].
-
-    Raises
-    ------
-    ValidationError
-        A discharge exceeds the energy stored.
     """
     kept = np.clip(onsite_mwh - grid_export_mwh, 0.0, None)
+    sent_back = np.clip(grid_export_mwh - onsite_mwh, 0.0, None)
     energy = carbon = 0.0
     n = grid_import_mwh.size
     intensity = np.full(n, np.nan)
     load_kg, loss_kg, export_kg = np.zeros(n), np.zeros(n), np.zeros(n)
+    unmodelled = np.zeros(n)
     for h in range(n):
         discharge = storage_discharge_mwh[h]
-        if discharge > energy * (1 + 1e-9) + 1e-9:
-            raise ValidationError(
-                f"storage discharge {discharge:.6g} MWh in hour {h} exceeds the "
-                f"{energy:.6g} MWh stored"
-            )
         stored = carbon / energy if energy > 0 else 0.0
+        from_store = min(discharge, energy)
+        unmodelled[h] = discharge - from_store
         supply = grid_import_mwh[h] + kept[h] + direct_green_mwh[h] + discharge
         if supply <= 0:
             continue
-        pool = (grid_import_mwh[h] * grid_intensity[h] + discharge * stored) / supply
+        pool = (
+            grid_import_mwh[h] * grid_intensity[h]
+            + from_store * stored
+            + unmodelled[h] * grid_intensity[h]
+        ) / supply
         intensity[h] = pool
-        energy -= discharge
-        carbon -= discharge * stored
+        energy -= from_store
+        carbon -= from_store * stored
         charge = storage_charge_mwh[h]
         energy += charge * storage_efficiency
         carbon += charge * storage_efficiency * pool
         loss_kg[h] = charge * (1 - storage_efficiency) * pool
-        export_kg[h] = max(grid_export_mwh[h] - onsite_mwh[h], 0.0) * pool
-        load_kg[h] = max(supply - charge - max(grid_export_mwh[h] - onsite_mwh[h], 0.0), 0.0) * pool
-    return PooledCarbon(intensity, load_kg, loss_kg, export_kg)
+        export_kg[h] = sent_back[h] * pool
+        load_kg[h] = max(supply - charge - sent_back[h], 0.0) * pool
+    return PooledCarbon(intensity, load_kg, loss_kg, export_kg, unmodelled)

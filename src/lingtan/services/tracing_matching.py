@@ -26,9 +26,10 @@ grid import and carry no emissions.  ``grid_h`` is the annual inventory's net gr
 hour by hour: export beyond the hour's on-site generation is grid power sent back.
 
 The hourly carbon intensity of an enterprise's electricity (what a product footprint takes for
-the electricity of its production hours) is ``location_co2e_h / load_h`` [kg CO2/MWh]: grid
-power at the traced intensity of its hour, on-site and direct green supply at zero, storage by
-the same net-grid rule (its emissions fall in the hour the grid power was drawn).
+the electricity of its production hours) is that of the hour's pooled supply
+(:func:`lingtan.engines.matching.pooled_carbon`): grid power at the traced intensity of its
+hour, on-site and direct green supply at zero, storage discharge at the intensity of the energy
+it was charged with.
 """
 
 from __future__ import annotations
@@ -341,8 +342,9 @@ def electricity_intensity(
     The enterprise's supply of each hour is one pool (:func:`lingtan.engines.matching.
     pooled_carbon`): grid import at the traced intensity of the park's bus, on-site generation
     left after export and direct green supply at zero, storage discharge at the intensity of
-    the energy stored; consumption takes the pool's intensity, which therefore never exceeds
-    the grid's.  An hour without consumption has no intensity (null).  With
+    the energy stored (a discharge beyond what the model holds at its hour's grid intensity);
+    consumption takes the pool's intensity, which never exceeds the highest grid intensity of
+    the period.  An hour without consumption has no intensity (null).  With
     ``gap_policy="report"`` hours with incomplete meter data or no trace are left out and
     listed; by default they are an error naming the hour.
     """
@@ -410,6 +412,9 @@ def electricity_intensity(
             if total_mwh > 0
             else None,
             "storage_loss_co2e_t": float(pooled.loss_kg.sum()) / 1000.0,
+            # discharge of energy the model did not see charged (before the period, or a better
+            # round trip than assumed): valued at its hour's grid intensity
+            "storage_unmodelled_mwh": float(pooled.unmodelled_mwh.sum()),
             "exported_co2e_t": float(pooled.export_kg.sum()) / 1000.0,
             "hours": len(hours),
             "hours_used": int(ok.sum()),
