@@ -23,7 +23,13 @@ from lingtan.domain import UserRole
 from lingtan.engines.accounting import Period
 from lingtan.errors import MissingDataError, NotFoundError, TenantAccessError, ValidationError
 from lingtan.services import tracing
-from lingtan.services.parks import MeterSpec, create_meter, list_meters
+from lingtan.services.parks import (
+    EnterpriseSpec,
+    MeterSpec,
+    create_enterprise,
+    create_meter,
+    list_meters,
+)
 from lingtan.services.principal import Principal
 from lingtan.services.tracing_certify import certificate, certificate_pdf
 from lingtan.services.tracing_matching import electricity_intensity, matching, scope2_hourly
@@ -295,6 +301,27 @@ def test_electricity_intensity_with_export_and_gaps(session: Session) -> None:
     # the 0.2 MWh of grid power sent back each hour carries its carbon away
     assert_allclose(out["totals"]["exported_co2e_t"], 0.2 * (248_000.0 - 750.0) / 1000.0, rtol=1e-9)
     assert_allclose(out["totals"]["consumption_mwh"], 0.8 * 743, rtol=1e-12)
+
+
+def test_a_tenant_metered_by_its_consumption_meter_draws_grid_power(session: Session) -> None:
+    sp = month_park(session)
+    create_enterprise(session, sp.park, EnterpriseSpec("T", "租户", "91530300MA6K00T00X", "C3985"))
+    create_meter(session, sp.park, MeterSpec("T-CON", "T", "electricity", "consumption", "kWh"))
+    tenant = meter_id(session, sp, "T-CON")
+    session.add_all(
+        ReadingHourly(meter_id=tenant, hour=JAN0 + 3600 * h, value=500.0, present=4, expected=4)
+        for h in range(N)
+    )
+    session.flush()
+    out = electricity_intensity(session, ADMIN, sp.park, Period(2025, 1), "T")
+    # no boundary meter: its top-level consumption meter is grid power, 250, 750, 0 kg/MWh
+    got = [h["intensity_kg_per_mwh"] for h in out["hours"][:3]]
+    assert got == pytest.approx([250.0, 750.0, 0.0])
+    assert_allclose(out["totals"]["consumption_co2e_t"], 0.5 * 248.0, rtol=1e-9)
+    # an enterprise without any electricity meter: an error naming it, never a zero
+    create_enterprise(session, sp.park, EnterpriseSpec("U", "无表", "91530300MA6K00U00K", "C3985"))
+    with pytest.raises(MissingDataError, match="no meter measures enterprise U's electricity"):
+        electricity_intensity(session, ADMIN, sp.park, Period(2025, 1), "U")
 
 
 def test_scope2_gap_is_an_error_or_reported(session: Session) -> None:

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.engines.accounting import Period
+from lingtan.engines.energy import carrier_basis
 from lingtan.errors import MissingDataError
 from lingtan.services.carbon import period_bounds, visible_enterprise
 from lingtan.services.principal import Principal, meter_scope
@@ -56,6 +57,35 @@ def hour_grid(start_s: int, end_s: int) -> np.ndarray:
     return np.arange(start_s, end_s, 3600, dtype=np.int64)
 
 
+def counted_electricity_meters(
+    session: Session, p: Principal, ent: Enterprise
+) -> list[tuple[int, str, str]]:
+    """Return the enterprise's electricity meters that measure it, as (id, code, role).
+
+    By the rule of the energy and carbon reports (:func:`lingtan.engines.energy.carrier_basis`):
+    top-level meters only (a sub-meter is inside its parent's figure); a ``purchase`` meter is
+    grid import; with no boundary meter, top-level consumption meters are grid import (a tenant
+    behind the park's connection).  Raises if no meter measures the enterprise's electricity.
+    """
+    found = session.execute(
+        select(Meter.id, Meter.code, Meter.role, Meter.parent_id).where(
+            Meter.enterprise_id == ent.id, Meter.carrier == "electricity", meter_scope(p)
+        )
+    ).all()
+    basis, signs = carrier_basis("electricity", [(r.role, r.parent_id is None) for r in found])
+    if basis == "no_meter":
+        raise MissingDataError(
+            f"no meter measures enterprise {ent.code}'s electricity: give it a grid import meter "
+            "(or, for a tenant behind the park's connection, a top-level consumption meter)"
+        )
+    as_import = {"purchase", "consumption"}
+    return [
+        (r.id, r.code, "grid_import" if r.role in as_import else r.role)
+        for r, sign in zip(found, signs, strict=True)
+        if sign is not None
+    ]
+
+
 def role_hours(
     session: Session,
     p: Principal,
@@ -75,14 +105,7 @@ def role_hours(
     meters : dict[str, list[str]]
         Meter codes per role (a role without meters has none and a zero column).
     """
-    rows = session.execute(
-        select(Meter.id, Meter.code, Meter.role).where(
-            Meter.enterprise_id == ent.id,
-            Meter.carrier == "electricity",
-            Meter.role.in_(roles),
-            meter_scope(p),
-        )
-    ).all()
+    rows = [r for r in counted_electricity_meters(session, p, ent) if r[2] in roles]
     hours = hour_grid(start_s, end_s)
     meters = {r: sorted(c for _, c, role in rows if role == r) for r in roles}
     kwh = pd.DataFrame(0.0, index=pd.Index(hours, name="hour"), columns=list(roles))
