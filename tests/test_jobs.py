@@ -137,3 +137,23 @@ def test_the_server_runs_queued_jobs_itself(db_url: str, session: Session, tmp_p
         time.sleep(0.3)
     session.expire_all()
     assert jobs.get_job(session, ADMIN, idle.id).status == "queued"
+
+
+def test_a_job_left_running_is_queued_again_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A server stopped mid-job leaves it 'running'; the embedded server's next start requeues it."""
+    from lingtan.store.session import migrate
+
+    url = f"sqlite:///{tmp_path / 'lingtan.sqlite3'}"
+    migrate(url)
+    s = get_sessionmaker(url)()
+    sp = small_park(s)
+    job = jobs.submit(s, ADMIN, sp.park, "echo", {"n": 5})
+    s.commit()
+    claimed = jobs.claim_next(s)  # a worker took it ...
+    s.commit()
+    assert claimed is not None and claimed.status == "running"  # ... and then stopped
+    assert jobs.requeue_interrupted(url) == 1
+    assert jobs.work(url, once=True) == 1
+    s.expire_all()
+    assert jobs.job_dict(jobs.get_job(s, ADMIN, job.id))["result"]["n"] == 10
+    s.close()

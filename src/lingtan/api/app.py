@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -39,8 +40,8 @@ def create_app(settings: Settings | None = None, run_jobs: bool = False) -> Fast
         try:
             yield
         finally:
-            if worker is not None:
-                worker.stop()
+            if worker is not None:  # in a thread: the event loop goes on while it waits
+                await asyncio.to_thread(worker.stop)
 
     app = FastAPI(
         title="Lingtan 零碳",

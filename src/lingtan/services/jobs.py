@@ -169,7 +169,10 @@ class WorkerThread(threading.Thread):
     """A worker inside the server process (``lingtan serve`` on the embedded default).
 
     It runs :func:`work` until :meth:`stop`; a job that fails with a bug is recorded as failed
-    by :func:`run_job` and logged here, and the worker goes on with the next one.
+    by :func:`run_job` and logged here, and the worker goes on with the next one after a pause
+    (a database that is down is not polled in a tight loop).  On the embedded SQLite database
+    the server is the only worker, so jobs left ``running`` by a server that stopped mid-job
+    are queued again when it starts.
     """
 
     def __init__(self, url: str, poll_s: float = 1.0) -> None:
@@ -179,16 +182,39 @@ class WorkerThread(threading.Thread):
 
     def run(self) -> None:
         """Run jobs until stopped."""
+        if self.url.startswith("sqlite"):
+            requeue_interrupted(self.url)
         while not self._stop_event.is_set():
             try:
                 work(self.url, poll_s=self.poll_s, stop=self._stop_event)
             except Exception:  # noqa: BLE001  (a failed job is marked failed; keep serving)
                 log.exception("job worker: a job or a claim failed; going on")
+                self._stop_event.wait(self.poll_s)
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Ask the worker to stop after the job it is running, and wait for it."""
+        """Ask the worker to stop after the job it is running; wait at most ``timeout_s``.
+
+        A job still running then is left ``running`` and queued again at the next start
+        (SQLite).
+        """
         self._stop_event.set()
         self.join(timeout_s)
+
+
+def requeue_interrupted(url: str) -> int:
+    """Queue again the jobs left ``running`` (by a worker that stopped); return how many.
+
+    Only for a database with one worker (the embedded SQLite default): with several workers a
+    running job may be alive elsewhere.
+    """
+    with session_scope(url) as s:
+        result = s.execute(
+            update(Job)
+            .where(Job.status == "running")
+            .values(status="queued", started_at=None, progress=0.0)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def get_job(session: Session, p: Principal, job_id: int) -> Job:
