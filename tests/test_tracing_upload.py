@@ -143,6 +143,18 @@ def test_times_without_offset_are_the_parks_local_time(api: TestClient) -> None:
     assert "sources and loads cover different hours" in r.json()["message"]
 
 
+def test_times_with_different_offsets_and_a_mix_with_none(api: TestClient) -> None:
+    hm = login(api, "manager")
+    # 08:00+08:00 and 01:00Z and 10:00+08:00: the same three hours as the loads
+    offsets = SOURCES_CSV.replace("2025-01-01T09:00:00+08:00", "2025-01-01T01:00:00Z")
+    r = upload(api, hm, sources=offsets)
+    assert r.status_code == 201, r.text
+    mixed = SOURCES_CSV.replace("2025-01-01T09:00:00+08:00", "2025-01-01 09:00:00")
+    r = upload(api, hm, sources=mixed)
+    assert r.status_code == 422
+    assert "mixes times with and without an offset (row 2: '2025-01-01 09:00:00')" in r.text
+
+
 def test_cli_loads_csv_profiles_and_json_zones(tmp_path: Path, monkeypatch: Any) -> None:
     """``lingtan trace load`` reads files as the API does: CSV or Parquet, naive = local."""
     from typer.testing import CliRunner

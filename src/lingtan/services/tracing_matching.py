@@ -34,6 +34,7 @@ it was charged with.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 import numpy as np
@@ -351,10 +352,13 @@ def electricity_intensity(
     model = get_model(session, p, park, model_id)
     ent = visible_enterprise(session, p, park, enterprise_code)
     start_s, end_s = period_bounds(period, park.timezone)
+    now_s = int(time.time())
+    end_s = min(end_s, max(start_s, now_s - now_s % 3600))  # a period in progress: to date
     mwh, meter_gaps = enterprise_hours(session, p, park, ent, start_s, end_s, gap_policy)
     grid_e = _share(session, model, start_s, end_s, "intensity_kg_per_mwh").reindex(mwh.index)
     local = [_local(int(h.timestamp()), park.timezone) for h in mwh.index]
-    gap = pd.Series([h in set(meter_gaps) for h in local], index=mwh.index)
+    gap_set = set(meter_gaps)
+    gap = pd.Series([h in gap_set for h in local], index=mwh.index)
     untraced = grid_e.isna() & ~gap
     if untraced.any() and gap_policy == "error":
         h = local[int(np.argmax(untraced.to_numpy()))]

@@ -279,13 +279,21 @@ def read_network(data: bytes) -> Any:
 
 
 def _timestamps(values: Any, what: str, timezone: str) -> pd.DatetimeIndex:
-    """Parse hour starts; a time without offset is local time in ``timezone`` (as meter data)."""
-    try:
-        idx = pd.DatetimeIndex(pd.to_datetime(values, format="ISO8601"))
-    except (ValueError, TypeError) as exc:
+    """Parse hour starts; a time without offset is local time in ``timezone`` (as meter data).
+
+    Every time carries an offset (``Z``, ``+08:00``, possibly different ones) or none does.
+    """
+    text = pd.Series(values).astype(str).str.strip()
+    offset = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True)
+    if offset.any() and not offset.all():
+        row = int(np.argmax(~offset.to_numpy() if offset.iloc[0] else offset.to_numpy()))
         raise ValidationError(
-            f"{what}: ts is not an ISO 8601 time, or mixes times with and without an offset ({exc})"
-        ) from exc
+            f"{what}: ts mixes times with and without an offset (row {row + 1}: {text.iloc[row]!r})"
+        )
+    try:
+        idx = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=bool(offset.all())))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"{what}: ts is not an ISO 8601 time ({exc})") from exc
     return _utc(idx, what, timezone)
 
 
