@@ -406,3 +406,15 @@ def test_a_period_in_progress_is_not_closed_and_its_first_hour_is_no_error(
     with pytest.raises(ValidationError, match="no whole hour elapsed yet"):
         inventory(session, ADMIN, park, JAN22, "B")
     assert monthly_overview(session, ADMIN, park, 2022) == []
+
+
+def test_park_inventory_names_every_enterprise_it_cannot_compute(session: Session) -> None:
+    park = build(session)
+    feed(session, park, A_SERIES, datetime(2022, 1, 1), N_JAN)
+    # B has a meter but no data and no production record; C has no meter at all
+    create_enterprise(session, park, EnterpriseSpec("C", "丙", "91530300MA6K00U00K", "C3985"))
+    with pytest.raises(MissingDataError) as err:
+        inventory(session, ADMIN, park, JAN22)
+    assert "2 of 3 enterprise inventories cannot be computed" in err.value.message
+    assert [f.split(":")[0] for f in err.value.details["enterprises"]] == ["B", "C"]
+    assert "no meter measures enterprise C's electricity" in err.value.details["enterprises"][1]

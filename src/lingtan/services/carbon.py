@@ -487,7 +487,18 @@ def compute_park(
     ).all()
     if not ents:
         raise MissingDataError(f"park {park.code} has no enterprises to account")
-    invs = [compute_enterprise(session, p, park, e, period, gap_policy, ref, gwp_set) for e in ents]
+    invs, failed = [], []
+    for e in ents:
+        try:
+            invs.append(compute_enterprise(session, p, park, e, period, gap_policy, ref, gwp_set))
+        except MissingDataError as exc:  # collected: one error naming every enterprise
+            failed.append(f"{e.code}: {exc.message}")
+    if failed:
+        raise MissingDataError(
+            f"park {park.code} {period.label}: {len(failed)} of {len(ents)} enterprise "
+            f"inventories cannot be computed — " + "; ".join(failed),
+            details={"enterprises": failed},
+        )
     return aggregate_inventories(park.code, invs), invs
 
 
