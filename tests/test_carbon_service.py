@@ -418,3 +418,23 @@ def test_park_inventory_names_every_enterprise_it_cannot_compute(session: Sessio
     assert "2 of 3 enterprise inventories cannot be computed" in err.value.message
     assert [f.split(":")[0] for f in err.value.details["enterprises"]] == ["B", "C"]
     assert "no meter measures enterprise C's electricity" in err.value.details["enterprises"][1]
+
+
+def test_a_smelter_year_in_progress_sums_the_months_begun(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    park = build(session)
+    # B: all of January and the first hour of February 2022 (local), 250 kWh a quarter-hour
+    feed(session, park, {"B-IMP": 250.0}, datetime(2022, 1, 1), N_JAN + 4)
+    for month, al, anode in ((1, 1000.0, 400.0), (2, 100.0, 40.0)):
+        carbon_inputs.add_production(session, ADMIN, park, "B", Period(2022, month),
+                                     carbon_inputs.ProductionIn(al, anode, "weighbridge"))  # fmt: skip
+    # it is 2022-02-01 01:30 in Qujing: January and February have begun
+    now = datetime(2022, 1, 31, 17, 30, tzinfo=UTC).timestamp()
+    monkeypatch.setattr("lingtan.services.carbon.time.time", lambda: now)
+    inv = inventory(session, ADMIN, park, Period(2022), "B")
+    # 440 t anode x (1 - 0.02 - 0.004) x 44/12 = 1574.6133 t; CF4 1100 t x 0.034 kg/t x 6630
+    # = 247.962 t; C2F6 1100 x 0.0034 x 11100 = 41.514 t (AR5)
+    assert_allclose(inv["totals"]["scope1_process_co2e_t"], 1574.61333 + 247.962 + 41.514,
+                    rtol=1e-6)  # fmt: skip
+    assert any("in progress" in n for n in inv["notes"])

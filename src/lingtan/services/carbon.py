@@ -340,12 +340,12 @@ def is_aluminium_smelter(industry_code: str) -> bool:
 
 
 def aluminium_production(
-    session: Session, ent: Enterprise, period: Period
+    session: Session, ent: Enterprise, period: Period, tz: str = "Asia/Shanghai"
 ) -> tuple[AluminiumProduction | None, list[str]]:
     """Production data of a primary aluminium smelter for the period, and notes.
 
-    A year uses its yearly record, else the sum of twelve monthly records (measured parameters
-    only from a yearly record).  Records of an enterprise that is not a smelter (recorded before
+    A year uses its yearly record, else the sum of its months' records (measured parameters
+    only from a yearly record): all twelve, or for a year in progress the months begun so far.  Records of an enterprise that is not a smelter (recorded before
     :func:`lingtan.services.carbon_inputs.add_production` refused them) are not used; a note
     names them.
 
@@ -367,11 +367,17 @@ def aluminium_production(
             f"(industry {ent.industry_code}) is not a primary aluminium smelter "
             f"(GB/T 4754-2017 {ALUMINIUM_INDUSTRY})"
         ] if rows else []  # fmt: skip
-    return _smelter_production(rows, ent, period), []
+    return _smelter_production(rows, ent, period, _months_begun(period, tz)), []
+
+
+def _months_begun(period: Period, tz: str) -> int:
+    """Months of the period's year begun by now (12 for a year that has ended)."""
+    now = datetime.fromtimestamp(time.time(), ZoneInfo(tz))
+    return 12 if now.year > period.year else max(0, now.month if now.year == period.year else 0)
 
 
 def _smelter_production(
-    rows: Sequence[ProductionRecord], ent: Enterprise, period: Period
+    rows: Sequence[ProductionRecord], ent: Enterprise, period: Period, months: int = 12
 ) -> AluminiumProduction:
     exact = [r for r in rows if r.month == period.month]
     if exact:
@@ -382,11 +388,12 @@ def _smelter_production(
             f"production_record:{r.id}",
         )  # fmt: skip
     monthly = {r.month: r for r in reversed(rows) if r.month is not None}
-    if period.month is None and len(monthly) == 12:
-        ms = [monthly[k] for k in sorted(monthly)]
+    if period.month is None and months > 0 and set(range(1, months + 1)) <= set(monthly):
+        ms = [monthly[k] for k in range(1, months + 1)]
+        to_date = "" if months == 12 else f" (year to date, months 1-{months})"
         return AluminiumProduction(
             sum(r.aluminium_t for r in ms), sum(r.anode_net_consumption_t for r in ms),
-            reference="sum of 12 monthly production records",
+            reference=f"sum of {months} monthly production records{to_date}",
             source_id="production_record:" + ",".join(str(r.id) for r in ms),
         )  # fmt: skip
     raise MissingDataError(
@@ -458,7 +465,7 @@ def compute_enterprise(
     acts, notes = meter_activities(session, p, ent, period, park.timezone)
     measured = measured_fuels(session, ent, period)
     acts, monthly = monthly_fuel_uses(session, ent, period, park.timezone, acts, measured)
-    aluminium, al_notes = aluminium_production(session, ent, period)
+    aluminium, al_notes = aluminium_production(session, ent, period, park.timezone)
     notes += al_notes
     inv = compute_inventory(
         ent.code, period, park.province, acts,
