@@ -161,6 +161,8 @@ def test_drill_down_to_raw_values_and_revisions(api: tuple[TestClient, dict[str,
     assert [(x["ts"], x["old_value"], x["new_value"]) for x in revs] == [
         ("2025-01-01T08:15:00+08:00", 12.5, 13.5)
     ]
+    # who made it, by name, and when, with the zone
+    assert revs[0]["username"] == "manager" and revs[0]["created_at"].endswith("+00:00")
     # another enterprise's user cannot drill into A's meter
     hb = login(client, "user_b")
     assert client.get("/api/v1/parks/P1/meters/A-IMP/revisions", headers=hb).status_code == 404

@@ -128,6 +128,7 @@ def _open_batch(
         park_id=park.id,
         enterprise_id=p.enterprise_id,
         user_id=p.user_id,
+        username=(p.username or None) and p.username[:120],
         source=source[:300],
         file_format=file_format,
         stamps=stamps,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.errors import NotFoundError, ValidationError
 from lingtan.services.principal import Principal, meter_scope
-from lingtan.store.models import Meter, Park, Reading, ReadingRevision
+from lingtan.store.models import ImportBatch, Meter, Park, Reading, ReadingRevision
 
 MAX_ROWS = 100_000
 
@@ -47,7 +49,11 @@ def meter_readings(
 
 
 def meter_revisions(session: Session, p: Principal, park: Park, code: str) -> pl.DataFrame:
-    """Every revision of one meter's values: interval, old and new value, batch, user, time."""
+    """Every revision of one meter's values: interval, old and new value, batch, who, when.
+
+    ``username`` is the importing caller's name (``cli`` for the command line); ``created_at``
+    is UTC with its offset.
+    """
     meter = visible_meter(session, p, park, code)
     rows = session.execute(
         select(
@@ -56,19 +62,26 @@ def meter_revisions(session: Session, p: Principal, park: Park, code: str) -> pl
             ReadingRevision.new_value,
             ReadingRevision.batch_id,
             ReadingRevision.user_id,
+            ImportBatch.username,
             ReadingRevision.created_at,
         )
+        .join(ImportBatch, ImportBatch.id == ReadingRevision.batch_id, isouter=True)
         .where(ReadingRevision.meter_id == meter.id)
         .order_by(ReadingRevision.id)
     ).all()
+
+    def utc(t: datetime) -> str:  # SQLite returns the stored UTC time without its zone
+        return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
     frame = pl.DataFrame(
-        [(r[0], r[1], r[2], r[3], r[4], str(r[5])) for r in rows],
+        [(*r[:6], utc(r[6])) for r in rows],
         schema={
             "ts": pl.Int64,
             "old_value": pl.Float64,
             "new_value": pl.Float64,
             "batch_id": pl.Int64,
             "user_id": pl.Int64,
+            "username": pl.String,
             "created_at": pl.String,
         },
         orient="row",

@@ -114,6 +114,8 @@ class ImportBatch(Base):
     park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # the caller's user name (``cli`` for the command line, which has no account): who, by name
+    username: Mapped[str | None] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(String(300))
     file_format: Mapped[str] = mapped_column(String(16))
     stamps: Mapped[str] = mapped_column(String(8), default="start")
