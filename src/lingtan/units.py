@@ -86,3 +86,30 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
             f"unit {from_unit!r} ({dim_a}) cannot be converted to {to_unit!r} ({dim_b})"
         )
     return fa / fb
+
+
+# How a stored unit is printed (same in both languages; web pages, reports).
+UNIT_LABELS = {
+    "kWh": "kWh",
+    "MWh": "MWh",
+    "GJ": "GJ",
+    "MJ": "MJ",
+    "t": "t",
+    "kg": "kg",
+    "m3": "m³",
+    "Nm3": "Nm³",
+    "10^4 m3": "10⁴ m³",
+    "tce": "tce",
+    "kW": "kW",
+    "t CO2": "tCO₂",
+    "t CO2e": "tCO₂e",
+    "tCO2e": "tCO₂e",
+    "tCO2/tce": "tCO₂/tce",
+    "tCO2/MWh": "tCO₂/MWh",
+    "tce/MWh": "tce/MWh",
+}
+
+
+def unit_label(unit: str) -> str:
+    """Return the printed form of a unit (``m3`` becomes ``m³``)."""
+    return UNIT_LABELS.get(unit, unit)

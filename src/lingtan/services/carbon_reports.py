@@ -35,10 +35,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from lingtan.engines.accounting.scope2 import GRID_BY_CONSUMPTION
-from lingtan.errors import ValidationError
-from lingtan.services.scorecard_text import basis_items, indicator_rows, words
+from lingtan.services.scorecard_text import basis_items, check_lang, indicator_rows, words
 
-REPORT_LANGS = ("zh", "en")
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "温室气体排放清单", "entity": "核算主体", "period": "核算期",
@@ -104,19 +102,6 @@ CJK_FONT = "STSong-Light"
 # PDF fonts (Helvetica, the CJK STSong-Light) lack sub- and superscript digits and the minus
 # sign U+2212: plain characters instead, never a missing-glyph box
 PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹−", "01234567890123456789-")
-
-
-def check_lang(lang: str) -> str:
-    """Return ``lang`` if reports exist in it (``zh``, ``en``).
-
-    Raises
-    ------
-    ValidationError
-        For any other language.
-    """
-    if lang not in REPORT_LANGS:
-        raise ValidationError(f"report language {lang!r}: one of {', '.join(REPORT_LANGS)}")
-    return lang
 
 
 def _l(lang: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lingtan.errors import ValidationError
+from lingtan.units import unit_label
 
 LANGS = ("zh", "en")
 
@@ -102,12 +103,10 @@ WORDS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 COMPARISON = {"<=": "≤", ">=": "≥"}
-# How the scorecard's units are printed (same in both languages); other units as they are.
-UNIT_TEXT = {"tCO2/tce": "tCO₂/tce", "t CO2": "tCO₂", "tCO2/MWh": "tCO₂/MWh"}
 
 
-def words(lang: str) -> dict[str, str]:
-    """Return the scorecard's word table in ``lang`` (``zh``, ``en``).
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if reports and scorecard texts exist in it (``zh``, ``en``).
 
     Raises
     ------
@@ -115,8 +114,13 @@ def words(lang: str) -> dict[str, str]:
         For any other language.
     """
     if lang not in LANGS:
-        raise ValidationError(f"scorecard language {lang!r}: one of {', '.join(LANGS)}")
-    return WORDS[lang]
+        raise ValidationError(f"report language {lang!r}: one of {', '.join(LANGS)}")
+    return lang
+
+
+def words(lang: str) -> dict[str, str]:
+    """Return the scorecard's word table in ``lang`` (``zh``, ``en``; else ValidationError)."""
+    return WORDS[check_lang(lang)]
 
 
 def fmt_sig(value: float, digits: int = 4) -> str:
@@ -151,11 +155,6 @@ def fmt_share(share: float, decimals: int = 1) -> str:
     return f"{share * 100:.{decimals}f}%"
 
 
-def unit_text(unit: str) -> str:
-    """Return the printed form of a scorecard unit (``tCO2/tce`` becomes ``tCO₂/tce``)."""
-    return UNIT_TEXT.get(unit, unit)
-
-
 def _is_share(unit: str) -> bool:
     return unit.startswith("share")
 
@@ -165,7 +164,7 @@ def value_text(ind: Mapping[str, Any]) -> str:
     v = ind["value"]
     if v is None:
         return "—"
-    return fmt_share(v) if _is_share(ind["unit"]) else f"{fmt_sig(v)} {unit_text(ind['unit'])}"
+    return fmt_share(v) if _is_share(ind["unit"]) else f"{fmt_sig(v)} {unit_label(ind['unit'])}"
 
 
 def threshold_text(ind: Mapping[str, Any], w: Mapping[str, str]) -> str:
@@ -176,7 +175,7 @@ def threshold_text(ind: Mapping[str, Any], w: Mapping[str, str]) -> str:
         return f"{sign} {w.get('threshold_' + ind['unit'], ind['threshold_text'])}"
     if _is_share(ind["unit"]):
         return f"{sign} {t * 100:g}%"
-    return f"{sign} {t:.2f} {unit_text(ind['unit'])}"
+    return f"{sign} {t:.2f} {unit_label(ind['unit'])}"
 
 
 def status_text(ind: Mapping[str, Any], w: Mapping[str, str]) -> str:

@@ -1,7 +1,7 @@
 """Words of the dashboard in simplified Chinese (default) and English.
 
 Every label a page shows comes from :data:`STRINGS`; carriers, meter roles and units have their
-own tables.  A key missing from a language falls back to Chinese, then to the key itself.
+own tables (units: :data:`lingtan.units.UNIT_LABELS`).  A key missing from a language falls back to Chinese, then to the key itself.
 """
 
 from __future__ import annotations
@@ -230,27 +230,6 @@ ROLES: dict[str, dict[str, str]] = {
     },
 }
 
-# How a stored unit is printed (same in both languages).
-UNIT_LABELS = {
-    "kWh": "kWh",
-    "MWh": "MWh",
-    "GJ": "GJ",
-    "MJ": "MJ",
-    "t": "t",
-    "kg": "kg",
-    "m3": "m³",
-    "Nm3": "Nm³",
-    "10^4 m3": "10⁴ m³",
-    "tce": "tce",
-    "kW": "kW",
-    "t CO2": "tCO₂",
-    "t CO2e": "tCO₂e",
-    "tCO2e": "tCO₂e",
-    "tCO2/tce": "tCO₂/tce",
-    "tCO2/MWh": "tCO₂/MWh",
-    "tce/MWh": "tce/MWh",
-}
-
 
 def pick_lang(query: str | None, cookie: str | None) -> str:
     """Return the language asked in the query, else the cookie's, else Chinese."""
@@ -278,8 +257,3 @@ def carrier_label(lang: str, carrier: str) -> str:
 def role_label(lang: str, role: str) -> str:
     """Return the name of a meter role in the language."""
     return ROLES.get(lang, ROLES[DEFAULT_LANG]).get(role, role)
-
-
-def unit_label(unit: str) -> str:
-    """Return the printed form of a unit (``m3`` becomes ``m³``)."""
-    return UNIT_LABELS.get(unit, unit)

@@ -23,6 +23,7 @@ from lingtan.errors import AuthenticationError, NotFoundError, TenantAccessError
 from lingtan.services.accounts import authenticate, issue_token
 from lingtan.services.parks import get_enterprise, get_park, list_parks
 from lingtan.services.principal import Principal, require_park_member
+from lingtan.units import unit_label
 from lingtan.web import i18n
 from lingtan.web.context import display_name, enterprise_context, nav_links, park_context
 from lingtan.web.views import fmt_local, reference_dates
@@ -32,7 +33,7 @@ TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.globals.update(
     carrier_label=i18n.carrier_label,
     role_label=i18n.role_label,
-    unit_label=i18n.unit_label,
+    unit_label=unit_label,
     display_name=display_name,
     fmt_local=fmt_local,
 )
