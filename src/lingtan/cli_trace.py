@@ -160,6 +160,16 @@ def match_cmd(
         console.print(f"[yellow]not matched:[/yellow] {e['enterprise']}: {e['message']}")
 
 
+def _gap_policy(value: str) -> tracing_matching.GapPolicy:
+    """Return the ``--gap-policy`` value, or end the command naming the allowed ones."""
+    if value == "error":
+        return "error"
+    if value == "report":
+        return "report"
+    console.print("[red]error:[/red] --gap-policy is 'error' or 'report'")
+    raise typer.Exit(1)
+
+
 @trace_app.command("scope2")
 def scope2_cmd(
     park: ParkOpt, year: YearOpt, month: MonthOpt = None,
@@ -168,13 +178,10 @@ def scope2_cmd(
     model: ModelOpt = None, as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Hourly location- and market-based Scope 2 with the traced intensity."""
-    if gap_policy not in ("error", "report"):
-        console.print("[red]error:[/red] --gap-policy is 'error' or 'report'")
-        raise typer.Exit(1)
+    policy = _gap_policy(gap_policy)
     with park_session(park) as (s, pk):
         out = tracing_matching.scope2_hourly(
-            s, OPERATOR, pk, Period(year, month), enterprise,
-            "report" if gap_policy == "report" else "error", model,
+            s, OPERATOR, pk, Period(year, month), enterprise, policy, model,
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False, default=str, indent=1))
@@ -198,13 +205,10 @@ def intensity_cmd(
     model: ModelOpt = None, as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Hourly carbon intensity of an enterprise's electricity (--json: every hour)."""
-    if gap_policy not in ("error", "report"):
-        console.print("[red]error:[/red] --gap-policy is 'error' or 'report'")
-        raise typer.Exit(1)
+    policy = _gap_policy(gap_policy)
     with park_session(park) as (s, pk):
         out = tracing_matching.electricity_intensity(
-            s, OPERATOR, pk, Period(year, month), enterprise,
-            "report" if gap_policy == "report" else "error", model,
+            s, OPERATOR, pk, Period(year, month), enterprise, policy, model,
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False, default=str, indent=1))

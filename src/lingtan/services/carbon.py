@@ -97,6 +97,15 @@ def default_steam_enthalpy_gj_per_t() -> tuple[float, str]:
 # --- activities from metered data ---------------------------------------------------------------
 
 
+def no_meter_error(ent: Enterprise, carrier: str, codes: list[str]) -> MissingDataError:
+    """Return the error for an enterprise none of whose meters measures its use of ``carrier``."""
+    return MissingDataError(
+        f"no meter measures enterprise {ent.code}'s {carrier}: "
+        f"{NO_METER_REASON[carrier == 'electricity']}",
+        details={"enterprise": ent.code, "carrier": carrier, "meters": codes},
+    )
+
+
 def counted_meters(ent: Enterprise, meters: Sequence[Meter]) -> tuple[list[Meter], list[str]]:
     """Return the meters whose quantities enter the inventory (in the given order) and notes.
 
@@ -121,12 +130,7 @@ def counted_meters(ent: Enterprise, meters: Sequence[Meter]) -> tuple[list[Meter
         group = by_carrier[carrier]
         basis, signs = carrier_basis(carrier, [(m.role, m.parent_id is None) for m in group])
         if basis == "no_meter":
-            reason = NO_METER_REASON[carrier == "electricity"]
-            raise MissingDataError(
-                f"no meter measures enterprise {ent.code}'s {carrier}: {reason}",
-                details={"enterprise": ent.code, "carrier": carrier,
-                         "meters": [m.code for m in group]},
-            )  # fmt: skip
+            raise no_meter_error(ent, carrier, [m.code for m in group])
         sign.update({m.id: sg for m, sg in zip(group, signs, strict=True)})
         top_level = carrier_basis(carrier, [(m.role, True) for m in group])[1]
         would_count |= {m.id for m, sg in zip(group, top_level, strict=True)
@@ -174,6 +178,11 @@ def _steam_activity(
     return Activity("steam", m.role, t * gj_per_t, "GJ", m.code, present, expected), note
 
 
+def hour_elapsed(start_s: int) -> bool:
+    """Whether a whole hour has elapsed since ``start_s`` [epoch s] (figures exist to date)."""
+    return start_s + 3600 <= time.time()
+
+
 def elapsed_end(period: Period, start_s: int, end_s: int, tz: str) -> tuple[int, list[str]]:
     """Clip a period in progress to now: intervals not yet elapsed are neither data nor gaps.
 
@@ -190,7 +199,7 @@ def elapsed_end(period: Period, start_s: int, end_s: int, tz: str) -> tuple[int,
     if end_s <= now_s:
         return end_s, []
     hour_s = now_s - now_s % 3600
-    if hour_s <= start_s:
+    if not hour_elapsed(start_s):
         raise ValidationError(f"period {period.label} has no whole hour elapsed yet: no inventory")
     local = datetime.fromtimestamp(hour_s, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
     return hour_s, [f"period {period.label} in progress: figures to date, up to {local} ({tz})"]
@@ -316,7 +325,7 @@ def monthly_fuel_uses(
     uses = []
     for month in range(1, 13):
         start_s, end_s = period_bounds(Period(period.year, month), tz)
-        if start_s + 3600 > time.time():
+        if not hour_elapsed(start_s):
             break  # months without a whole hour elapsed: no use, and no gap
         end_s, _ = elapsed_end(Period(period.year, month), start_s, end_s, tz)
         sums = _hourly_sums(session, [m.id for m in meters], start_s, end_s)
@@ -631,7 +640,7 @@ def monthly_overview(
     rows = []
     for month in range(1, 13):
         period = Period(year, month)
-        if period_bounds(period, park.timezone)[0] + 3600 > time.time():
+        if not hour_elapsed(period_bounds(period, park.timezone)[0]):
             break  # months without a whole hour elapsed have no row (not a gap, not an error)
         ref = build_reference(session, period)
         for e in ents:

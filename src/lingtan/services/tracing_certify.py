@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from lingtan.engines.accounting import Period
 from lingtan.engines.energy import carrier_basis
 from lingtan.errors import MissingDataError
-from lingtan.services.carbon import period_bounds, visible_enterprise
+from lingtan.services.carbon import no_meter_error, period_bounds, visible_enterprise
 from lingtan.services.principal import Principal, meter_scope
 from lingtan.services.tracing import METHOD, get_model, node_series
 from lingtan.store.grid_models import GridModel
@@ -74,10 +74,7 @@ def counted_electricity_meters(
     ).all()
     basis, signs = carrier_basis("electricity", [(r.role, r.parent_id is None) for r in found])
     if basis == "no_meter":
-        raise MissingDataError(
-            f"no meter measures enterprise {ent.code}'s electricity: give it a grid import meter "
-            "(or, for a tenant behind the park's connection, a top-level consumption meter)"
-        )
+        raise no_meter_error(ent, "electricity", [r.code for r in found])
     as_import = {"purchase", "consumption"}
     return [
         (r.id, r.code, "grid_import" if r.role in as_import else r.role)
