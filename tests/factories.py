@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingtan.domain import UserRole
@@ -17,7 +18,8 @@ from lingtan.services.parks import (
     create_meter,
     create_park,
 )
-from lingtan.store.models import Enterprise, Park
+from lingtan.store.models import Enterprise, Meter, Park, ReadingHourly
+from lingtan.store.readings import HOUR_SLOTS, unpack
 
 # Valid unified social credit codes (check characters computed by hand with GB 32100-2015
 # appendix B; the first is the standard's widely quoted sample).
@@ -74,3 +76,13 @@ def api_login(client: TestClient, user: str) -> dict[str, str]:
     r = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def stored(session: Session, code: str | None = None) -> list[tuple[int, float, int]]:
+    """Stored interval values (start [epoch s], value, quality) of one meter (or all), by start."""
+    rows = session.execute(
+        select(*HOUR_SLOTS)
+        .join(Meter, Meter.id == ReadingHourly.meter_id)
+        .where(Meter.code == code if code else True)
+    ).all()
+    return sorted((t, v, q) for _, t, v, q, _ in unpack(rows).iter_rows())

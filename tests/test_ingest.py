@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from factories import small_park
+from factories import small_park, stored
 from lingtan.domain import UserRole
 from lingtan.errors import IngestError, TenantAccessError
 from lingtan.ingest.files import read_interval_file, split_csv
@@ -21,12 +21,11 @@ from lingtan.store.models import (
     ImportBatch,
     Meter,
     QuarantinedRow,
-    Reading,
     ReadingHourly,
     ReadingRevision,
     RegisterReading,
 )
-from lingtan.store.readings import READING_COLUMNS, load_new
+from lingtan.store.readings import LONG_SCHEMA, load_new, pack
 
 ADMIN = Principal(role=UserRole.ADMIN, username="t")
 # 2025-01-01 08:00 in Asia/Shanghai is 2025-01-01 00:00 UTC = 1735689600 s.
@@ -78,7 +77,7 @@ def test_import_rolls_up_by_hour_and_is_idempotent(session: Session) -> None:
     assert present == 1
     again = _imp(session, sp.park, GOOD)
     assert (again.accepted, again.unchanged, again.revised, again.rejected) == (0, 6, 0, 0)
-    assert session.scalar(select(func.count()).select_from(Reading)) == 6
+    assert len(stored(session)) == 6
 
 
 def test_changed_value_records_a_revision(session: Session) -> None:
@@ -130,9 +129,7 @@ A-IMP,2025-01-01 09:00,2,MWh
     assert reasons[10] == ("timestamp", "cannot parse timestamp 'yesterday'")
     assert (s.accepted, s.rejected) == (1, 9)
     # 2 MWh arrive as 2000 kWh in the meter's unit.
-    assert session.scalar(select(Reading.value).where(Reading.ts == T0 + 3600)) == pytest.approx(
-        2000.0
-    )
+    assert stored(session)[-1][:2] == (T0 + 3600, pytest.approx(2000.0))
     kept = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.row)).all()
     assert [q.row for q in kept] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert kept[0].raw == "X-99,2025-01-01 08:00,1"
@@ -160,12 +157,10 @@ A-GAS,2025-01-01 09:00,145
 A-GAS,2025-01-01 09:15,5
 """),
     )
-    rows = session.execute(
-        select(Reading.ts, Reading.value, Reading.quality).order_by(Reading.ts)
-    ).all()
+    rows = stored(session)
     # [08:00,08:15) = 10; 08:15-08:45 spread 15 over two intervals = 7.5 each (quality 2);
     # [08:45,09:00) = 20; [09:00,09:15) = 5 from a new register starting at zero (quality 3).
-    assert [(r.ts - T0, r.value, r.quality) for r in rows] == [
+    assert [(t - T0, v, q) for t, v, q in rows] == [
         (0, 10.0, 0),
         (900, 7.5, 2),
         (1800, 7.5, 2),
@@ -184,9 +179,7 @@ A-GAS,2025-01-01 09:15,5
     assert (again.accepted, again.revised, again.flagged) == (0, 0, 0)
     # A later file continues from the stored register: 5 -> 9 is 4 m3.
     _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS,2025-01-01 09:30,9"))
-    assert session.scalar(select(Reading.value).where(Reading.ts == T0 + 4500)) == pytest.approx(
-        4.0
-    )
+    assert stored(session)[-1][:2] == (T0 + 4500, pytest.approx(4.0))
 
 
 REGISTER_SERIES = csv("""
@@ -201,13 +194,7 @@ A-GAS,2025-01-01 09:00,40
 
 def _gas(session: Session) -> list[tuple[int, float, int]]:
     """Stored intervals of A-GAS as (start − T0, value, quality)."""
-    rows = session.execute(
-        select(Reading.ts, Reading.value, Reading.quality)
-        .join(Meter, Meter.id == Reading.meter_id)
-        .where(Meter.code == "A-GAS")
-        .order_by(Reading.ts)
-    ).all()
-    return [(r.ts - T0, r.value, r.quality) for r in rows]
+    return [(t - T0, v, q) for t, v, q in stored(session, "A-GAS")]
 
 
 def _gas_hour(session: Session) -> float | None:
@@ -305,7 +292,7 @@ def test_register_reading_before_stored_ones_joins_the_next(session: Session) ->
 def test_end_stamped_source_is_stored_as_interval_start(session: Session) -> None:
     sp = small_park(session)
     _imp(session, sp.park, csv("meter,timestamp,value\nB-IMP,2025-01-01 08:15,3"), stamps="end")
-    assert session.scalar(select(Reading.ts)) == T0
+    assert [t for t, _, _ in stored(session)] == [T0]
 
 
 def test_wide_xlsx_and_parquet_give_the_same_rows(session: Session) -> None:
@@ -360,19 +347,11 @@ def test_direct_load_of_an_existing_key_falls_back_without_harm(session: Session
     conn = session.connection()
     frame = pl.DataFrame(
         {"meter_id": [1], "ts": [T0], "value": [99.0], "quality": [0], "batch_id": [1]},
-        schema={
-            "meter_id": pl.Int64,
-            "ts": pl.Int64,
-            "value": pl.Float64,
-            "quality": pl.Int16,
-            "batch_id": pl.Int64,
-        },
+        schema=LONG_SCHEMA,
     )
-    assert load_new(conn, "reading", frame, READING_COLUMNS) is False
+    assert load_new(conn, pack(frame, {1: 900})) is False
     # the transaction is intact and the stored value unchanged (10 kWh from GOOD)
-    assert (
-        session.scalar(select(Reading.value).where(Reading.meter_id == 1, Reading.ts == T0)) == 10.0
-    )
+    assert stored(session, "A-IMP")[0] == (T0, 10.0, 0)
 
 
 def test_second_import_in_the_same_hour_adds_to_the_roll_up(session: Session) -> None:
@@ -483,12 +462,8 @@ def test_a_spread_interval_that_becomes_measured_loses_its_flag(session: Session
     )
     # 08:15=10 arrives: [08:00,08:15) is measured, 10 (quality 0); 20 spread over the next two
     s = _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS,2025-01-01 08:15,10"))
-    rows = session.execute(
-        select(Reading.ts, Reading.value, Reading.quality)
-        .where(Reading.meter_id == 5)
-        .order_by(Reading.ts)
-    ).all()
-    assert [(r.ts - T0, r.value, r.quality) for r in rows] == [
+    rows = stored(session, "A-GAS")
+    assert [(t - T0, v, q) for t, v, q in rows] == [
         (0, 10.0, 0),
         (900, 10.0, 2),
         (1800, 10.0, 2),
@@ -510,7 +485,7 @@ row,meter,timestamp,value
     assert s.rejections == [
         {"row": 3, "meter": "A-IMP", "field": "value", "reason": "non-numeric value 'oops'"}
     ]
-    assert session.scalar(select(Reading.value).where(Reading.ts == T0)) == 10.0
+    assert stored(session) == [(T0, 10.0, 0)]
 
 
 def test_wide_file_with_meters_coded_value_and_row(session: Session) -> None:
@@ -519,13 +494,9 @@ def test_wide_file_with_meters_coded_value_and_row(session: Session) -> None:
         create_meter(session, sp.park, MeterSpec(code, "B", "electricity", "submeter", "kWh"))
     s = _imp(session, sp.park, csv("ts,value,row\n2025-01-01 08:00,3,4\n2025-01-01 08:15,5,"))
     assert (s.layout, s.accepted, s.rejected) == ("wide", 3, 0)
-    stored = session.execute(
-        select(Meter.code, Reading.ts, Reading.value)
-        .join(Meter, Meter.id == Reading.meter_id)
-        .order_by(Meter.code, Reading.ts)
-    ).all()
+    found = [(c, t - T0, v) for c in ("row", "value") for t, v, _ in stored(session, c)]
     # an empty cell is no reading: 'row' has one value, 'value' two
-    assert [(c, ts - T0, v) for c, ts, v in stored] == [
+    assert found == [
         ("row", 0, 4.0),
         ("value", 0, 3.0),
         ("value", 900, 5.0),
@@ -564,13 +535,8 @@ A-DAY,2024-12-31 08:00,1
 """),
     )
     # 2024-12-31 00:00 Asia/Shanghai = 2024-12-30 16:00 UTC = T0 − 32 h; the day before − 24 h.
-    stored = session.execute(
-        select(Reading.ts, Reading.value)
-        .join(Meter, Meter.id == Reading.meter_id)
-        .where(Meter.code == "A-DAY")
-        .order_by(Reading.ts)
-    ).all()
-    assert [(ts - T0, v) for ts, v in stored] == [(-56 * 3600, 12.0), (-32 * 3600, 14.0)]
+    days = stored(session, "A-DAY")
+    assert [(ts - T0, v) for ts, v, _ in days] == [(-56 * 3600, 12.0), (-32 * 3600, 14.0)]
     # the grid check applies as usual: 08:00 is not the start of a local day
     assert (s.accepted, s.rejected) == (2, 1)
     assert s.rejections[0]["row"] == 4
@@ -602,15 +568,10 @@ A-GAS5,2025-01-01 08:45,100000
 A-GAS5,2025-01-01 09:00,-1
 """),
     )
-    rows = session.execute(
-        select(Reading.ts, Reading.value, Reading.quality)
-        .join(Meter, Meter.id == Reading.meter_id)
-        .where(Meter.code == "A-GAS5")
-        .order_by(Reading.ts)
-    ).all()
+    rows = stored(session, "A-GAS5")
     # A five-digit register counts 0 … 99999: 99990 → 99995 is 5; 99995 → 15 wrapped at
     # 100000: 5 to reach 0, then 15 = 20 (quality 4, rollover).
-    assert [(r.ts - T0, r.value, r.quality) for r in rows] == [(0, 5.0, 0), (900, 20.0, 4)]
+    assert [(t - T0, v, q) for t, v, q in rows] == [(0, 5.0, 0), (900, 20.0, 4)]
     assert s.flagged == 1
     # 100000 and −1 cannot be shown by the register: rejected, kept in quarantine with the reason
     assert [(r["row"], r["field"]) for r in s.rejections] == [(5, "value"), (6, "value")]
@@ -627,14 +588,10 @@ A-GAS5,2025-01-01 09:00,-1
     # more than half the register's range; it is a replacement from 0 (10 m3, quality 3)
     later = _imp(session, sp.park, csv("meter,timestamp,value\nA-GAS5,2025-01-01 09:15,10"))
     assert later.flagged == 3  # the three intervals it closes
-    step = session.execute(
-        select(Reading.ts, Reading.value, Reading.quality)
-        .join(Meter, Meter.id == Reading.meter_id)
-        .where(Meter.code == "A-GAS5", Reading.ts > T0 + 900)
-    ).all()
+    step = [(t, v, q) for t, v, q in stored(session, "A-GAS5") if t > T0 + 900]
     # 08:30 (15) → 09:15 (10): three intervals, the replacement's 10 m3 spread over them
-    assert [(r.ts - T0, r.quality) for r in step] == [(1800, 3), (2700, 3), (3600, 3)]
-    assert sum(r.value for r in step) == pytest.approx(10.0)
+    assert [(t - T0, q) for t, _, q in step] == [(1800, 3), (2700, 3), (3600, 3)]
+    assert sum(v for _, v, _ in step) == pytest.approx(10.0)
 
 
 def test_register_max_is_compared_in_the_meter_unit(session: Session) -> None:

@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conftest import truncate_all
-from factories import PASSWORD, add_users, small_park
+from factories import PASSWORD, add_users, small_park, stored
 from factories import api_login as login
 from lingtan.api.app import create_app
 from lingtan.config import Settings
@@ -34,7 +33,6 @@ from lingtan.services.parks import (
     create_park,
     province_codes,
 )
-from lingtan.store.models import Meter, Reading
 from lingtan.store.session import get_sessionmaker
 
 # 2025-01-01 08:00 in Asia/Shanghai is 2025-01-01 00:00 UTC = 1735689600 s.
@@ -286,11 +284,7 @@ def test_posted_date_only_timestamp_is_local_midnight(api: TestClient, db_url: s
     # 2025-01-01 00:00 local = 2024-12-31 16:00 UTC = T0 − 8 h, the start of the stored day
     s = get_sessionmaker(db_url)()
     try:
-        from_db = s.execute(
-            select(Reading.ts, Reading.value)
-            .join(Meter, Meter.id == Reading.meter_id)
-            .where(Meter.code == "A-DAY")
-        ).all()
+        from_db = [(ts, v) for ts, v, _ in stored(s, "A-DAY")]
     finally:
         s.close()
     assert [(ts - T0, v) for ts, v in from_db] == [(-8 * 3600, 24.0)]

@@ -32,8 +32,6 @@ from lingtan.services.principal import Principal, can_write_readings, meter_scop
 from lingtan.store.models import ImportBatch, Meter, Park, QuarantinedRow
 from lingtan.store.readings import (
     MergeCounts,
-    add_hourly_sums,
-    hourly_sums,
     load_new_stream,
     merge_readings,
     merge_registers,
@@ -258,7 +256,6 @@ def _import_streaming(
     batch = _open_batch(session, p, park, name, "csv", stamps)
     parsed: list[ParsedFile] = []
     checked: list[CheckedRows] = []
-    hours: list[pl.DataFrame] = []
     interval_s = dict(meters.select("meter_id", "interval_s").iter_rows())
 
     def produce() -> Iterator[pl.DataFrame]:
@@ -271,18 +268,15 @@ def _import_streaming(
             )
             progress("load", 0.05 + 0.8 * (i + 1) / len(chunks))
             yield checked[-1].intervals
-        # while the last chunks are still loading: the roll-ups of the whole file
-        hours.append(hourly_sums(pl.concat([c.intervals for c in checked]), interval_s))
 
     conn = session.connection()
-    if load_new_stream(conn, produce(), batch.id):
+    if load_new_stream(conn, produce(), batch.id, interval_s):
         whole = CheckedRows(
             intervals=pl.concat([c.intervals for c in checked]),
             registers=pl.concat([c.registers for c in checked]),
             rejected=pl.concat([c.rejected for c in checked]),
             duplicates=sum(c.duplicates for c in checked),
         )
-        add_hourly_sums(conn, hours[0])
         loaded = MergeCounts(whole.intervals.height, 0, 0)
         return _store(session, p, park, batch, meters, whole, parsed[0].layout, loaded, progress)
     # a key exists already (stored, or repeated across chunks): check the file as a whole

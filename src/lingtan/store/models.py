@@ -18,7 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    SmallInteger,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -128,25 +128,6 @@ class ImportBatch(Base):
     status: Mapped[str] = mapped_column(String(16), default="done")
 
 
-class Reading(Base):
-    """An interval value of a meter, keyed by (meter, interval start).
-
-    Clustered on its key (``WITHOUT ROWID`` on SQLite) and without a foreign key to ``meter``
-    (meters are never deleted; the ingest service only writes meters it has looked up), which
-    keeps the bulk path close to a plain load.  A database trigger (migration 0001) writes a
-    ``reading_revision`` row for every update that changes a value, so no change goes unrecorded
-    whichever path made it.
-    """
-
-    __tablename__ = "reading"
-    meter_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    value: Mapped[float] = mapped_column(Float)
-    quality: Mapped[int] = mapped_column(SmallInteger, default=0)
-    batch_id: Mapped[int | None] = mapped_column(Integer)
-    __table_args__ = {"sqlite_with_rowid": False}
-
-
 class RegisterReading(Base):
     """A cumulative register value as read at an instant (the end of an interval)."""
 
@@ -158,7 +139,16 @@ class RegisterReading(Base):
 
 
 class ReadingHourly(Base):
-    """Hourly roll-up per meter, kept up to date by every ingest in the same transaction."""
+    """A meter's hour: its interval values (slots) and their roll-up, keyed by (meter, hour start).
+
+    The ledger of interval values (see :mod:`lingtan.store.readings`): ``slot_values`` (float64),
+    ``slot_quality`` (int8, −1 = no value) and ``slot_batches`` (int32, the batch that wrote each
+    value) are little-endian arrays of the hour's intervals; ``value``, ``present`` and
+    ``expected`` are the roll-up every report reads.  Clustered on its key (``WITHOUT ROWID`` on
+    SQLite) and without a foreign key to ``meter`` (meters are never deleted; the ingest service
+    only writes meters it has looked up), which keeps the bulk path close to a plain load.
+    Every changed value leaves a ``reading_revision`` row, written by the same merge.
+    """
 
     __tablename__ = "reading_hourly"
     meter_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -166,6 +156,9 @@ class ReadingHourly(Base):
     value: Mapped[float] = mapped_column(Float)
     present: Mapped[int] = mapped_column(Integer)
     expected: Mapped[int] = mapped_column(Integer)
+    slot_values: Mapped[bytes | None] = mapped_column(LargeBinary)
+    slot_quality: Mapped[bytes | None] = mapped_column(LargeBinary)
+    slot_batches: Mapped[bytes | None] = mapped_column(LargeBinary)
     __table_args__ = {"sqlite_with_rowid": False}
 
 

@@ -1,50 +1,91 @@
-"""Bulk write path for readings: merge with revisions, keep hourly roll-ups up to date.
+"""The readings ledger: one row per meter and hour, holding the hour's interval values and sum.
 
-Both databases take the same steps, in the caller's transaction:
+``reading_hourly`` keys each row by (meter, hour start) and keeps, side by side:
 
-1. ``reading``: when no stored reading lies in the batch's time range of any of its meters (new
-   data, the common case), the rows are loaded straight into the table — PostgreSQL binary
-   ``COPY``, SQLite ``executemany`` — inside a savepoint, so that a concurrent writer's row sends
-   the batch down the general path instead of failing it.  The general path upserts with
-   ``INSERT … ON CONFLICT DO UPDATE … WHERE value differs``; an update that changes a value fires
-   the revision trigger (migration 0001), which records old value, new value, batch and user.
-2. ``reading_hourly``: when every row was new, the batch's hourly sums and counts (computed in
-   Polars) are loaded straight in if no roll-up exists in that range, or added to the existing
-   roll-ups otherwise; when rows were revised or unchanged, the touched hours are recomputed from
-   ``reading`` by one range scan per meter over the clustered key.
+- the hour's interval values as *slots*: ``slot_values`` (float64), ``slot_quality`` (int8; −1 = no
+  value for that interval) and ``slot_batches`` (int32: the import batch that wrote the value),
+  each a little-endian array packed into a binary column.  Slot ``i`` of an hour starting at
+  ``h`` is the interval starting at ``h + i · width`` (:func:`slot_width`); the number of slots
+  is the array's length, so a row reads without knowing its meter;
+- the roll-up the reports read: ``value`` (sum of the values present), ``present`` and
+  ``expected`` (intervals in the hour).
+
+One row per hour instead of one per interval makes the ledger a quarter of the rows for
+15-minute meters and keeps the roll-up in the same write, so a bulk load is a single ``COPY`` of
+whole hours.  Both databases take the same steps, in the caller's transaction:
+
+1. New data (no stored hour of any of the batch's meters within the batch's range, the common
+   case): the hour rows are loaded straight in — PostgreSQL binary ``COPY``, SQLite
+   ``executemany`` — inside a savepoint, so that a concurrent writer's row sends the batch down
+   the general path instead of failing it.
+2. The general path reads the stored hours of the batch's range (locking them on PostgreSQL),
+   compares interval by interval, records a ``reading_revision`` for every changed value (old,
+   new, batch, user), and writes back only the hours that changed: hours that existed are
+   updated, new hours inserted; a new hour that a concurrent writer inserted meanwhile makes the
+   merge start again from a fresh read.
 """
 
 from __future__ import annotations
 
-import io
+import math
 import queue
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
 from psycopg.errors import UniqueViolation
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, insert, text
 from sqlalchemy.exc import IntegrityError
 
-READING_COLUMNS = ("meter_id", "ts", "value", "quality", "batch_id")
-HOURLY_COLUMNS = ("meter_id", "hour", "value", "present", "expected")
-# PostgreSQL binary COPY field types of those columns (store/models.py).
-PG_TYPES = {
-    "reading": (">i4", ">i8", ">f8", ">i2", ">i4"),
-    "reading_hourly": (">i4", ">i8", ">f8", ">i4", ">i4"),
-}
-PG_TYPES["stage_reading"] = PG_TYPES["reading"]
-PG_TYPES["stage_hour"] = PG_TYPES["reading_hourly"]
-# A row is rewritten when its value or its quality flag changes (a spread interval that becomes
-# measured); only a value change is a revision (the trigger's condition).
-UPSERT_TAIL = (
-    "ON CONFLICT (meter_id, ts) DO UPDATE SET value = excluded.value, "
-    "quality = excluded.quality, batch_id = excluded.batch_id "
-    "WHERE reading.value <> excluded.value OR reading.quality <> excluded.quality"
+from lingtan.errors import ConflictError
+from lingtan.store.models import ReadingHourly, ReadingRevision
+
+HOUR_COLUMNS = (
+    "meter_id",
+    "hour",
+    "value",
+    "present",
+    "expected",
+    "slot_values",
+    "slot_quality",
+    "slot_batches",
 )
+LONG_SCHEMA = {
+    "meter_id": pl.Int64,
+    "ts": pl.Int64,
+    "value": pl.Float64,
+    "quality": pl.Int64,
+    "batch_id": pl.Int64,
+}
+MERGE_ATTEMPTS = 5
+# What :func:`unpack` reads of an hour row, for ``select(*HOUR_SLOTS)``.
+HOUR_SLOTS = (
+    ReadingHourly.meter_id,
+    ReadingHourly.hour,
+    ReadingHourly.slot_values,
+    ReadingHourly.slot_quality,
+    ReadingHourly.slot_batches,
+)
+
+
+def slot_width(interval_s: int) -> int:
+    """Seconds between slot starts in an hour row of a meter with this interval.
+
+    A sub-daily meter's intervals are aligned to UTC, so their starts within an hour are
+    multiples of gcd(interval, 1 h).  A daily (or longer) meter's intervals start at local
+    midnight, which sits at a multiple of 15 minutes past the UTC hour in every time zone.
+    """
+    return math.gcd(interval_s, 3600) if interval_s < 86400 else 900
+
+
+def expected_per_hour(interval_s: int) -> int:
+    """Intervals expected in an hour (one for meters of an hour or longer)."""
+    return max(1, 3600 // interval_s)
 
 
 @dataclass(frozen=True)
@@ -56,101 +97,196 @@ class MergeCounts:
     revised: int
 
 
-def _temp_table(conn: Connection, name: str, columns: str) -> None:
-    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
+class DuplicateInterval(Exception):
+    """A batch holds the same meter and interval twice (it cannot be packed)."""
+
+
+@dataclass(frozen=True)
+class HourBlock:
+    """Hour rows of meters sharing one slot width: per row a meter, an hour and its slots."""
+
+    meter_id: np.ndarray  # int64 [rows]
+    hour: np.ndarray  # int64 [rows], epoch s
+    expected: np.ndarray  # int64 [rows]
+    values: np.ndarray  # float64 [rows, slots]; NaN where absent
+    quality: np.ndarray  # int8 [rows, slots]; −1 where absent
+    batches: np.ndarray  # int32 [rows, slots]; 0 where absent
+
+    @property
+    def rows(self) -> int:
+        """Number of hour rows."""
+        return len(self.meter_id)
+
+    def sums(self) -> np.ndarray:
+        """Sum of the values present in each hour."""
+        return np.where(self.quality >= 0, self.values, 0.0).sum(axis=1)
+
+    def present(self) -> np.ndarray:
+        """Intervals present in each hour."""
+        return (self.quality >= 0).sum(axis=1)
+
+
+def pack(frame: pl.DataFrame, interval_s: dict[int, int]) -> list[HourBlock]:
+    """Pack interval rows into hour rows, one block per slot width.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        meter_id, ts [epoch s, interval start on the meter's grid], value, quality, batch_id;
+        sorted by meter and time.
+    interval_s : dict
+        Interval [s] of every meter in ``frame``.
+
+    Raises
+    ------
+    DuplicateInterval
+        If a meter and interval start occur twice.
+    """
+    if frame.height == 0:
+        return []
+    meter = frame["meter_id"].to_numpy()
+    ts = frame["ts"].to_numpy()
+    if np.any((meter[1:] == meter[:-1]) & (ts[1:] == ts[:-1])):
+        raise DuplicateInterval("a meter's interval occurs twice in the batch")
+    widths = {m: slot_width(i) for m, i in interval_s.items()}
+    width = frame["meter_id"].replace_strict(widths, return_dtype=pl.Int64).to_numpy()
+    blocks = []
+    for w in np.unique(width):
+        sel = slice(None) if (width == w).all() else width == w
+        m, t = meter[sel], ts[sel]
+        hour = t - t % 3600
+        start = np.ones(len(m), dtype=bool)
+        start[1:] = (m[1:] != m[:-1]) | (hour[1:] != hour[:-1])
+        row = np.cumsum(start) - 1
+        rows, slots, slot = int(row[-1]) + 1, 3600 // int(w), (t % 3600) // w
+        values = np.full((rows, slots), np.nan)
+        quality = np.full((rows, slots), -1, dtype=np.int8)
+        batches = np.zeros((rows, slots), dtype=np.int32)
+        values[row, slot] = frame["value"].to_numpy()[sel]
+        quality[row, slot] = frame["quality"].to_numpy()[sel]
+        batches[row, slot] = frame["batch_id"].to_numpy()[sel]
+        first = m[start]
+        expected = {k: expected_per_hour(i) for k, i in interval_s.items()}
+        blocks.append(
+            HourBlock(
+                meter_id=first,
+                hour=hour[start],
+                expected=pl.Series(first)
+                .replace_strict(expected, return_dtype=pl.Int64)
+                .to_numpy(),
+                values=values,
+                quality=quality,
+                batches=batches,
+            )
+        )
+    return blocks
+
+
+def unpack(rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
+    """Turn stored hour rows back into interval rows (:data:`LONG_SCHEMA`), sorted by meter and time.
+
+    ``rows`` are (meter_id, hour, slot_values, slot_quality, slot_batches) as read.  They are
+    grouped by their number of slots, so that each group decodes in one NumPy call.  A row
+    without slots (written without interval detail) yields no interval rows.
+    """
+    frames = [pl.DataFrame(schema=LONG_SCHEMA)]
+    by_slots: dict[int, list[Sequence[Any]]] = {}
+    for row in rows:
+        if row[3]:
+            by_slots.setdefault(len(row[3]), []).append(row)
+    for slots, group in by_slots.items():
+        m, h, v, q, b = (
+            np.asarray([r[0] for r in group], dtype=np.int64),
+            np.asarray([r[1] for r in group], dtype=np.int64),
+            np.frombuffer(b"".join(r[2] for r in group), dtype="<f8").reshape(-1, slots),
+            np.frombuffer(b"".join(r[3] for r in group), dtype=np.int8).reshape(-1, slots),
+            np.frombuffer(b"".join(r[4] for r in group), dtype="<i4").reshape(-1, slots),
+        )
+        there = q >= 0
+        ts = h[:, None] + (3600 // slots) * np.arange(slots, dtype=np.int64)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "meter_id": np.broadcast_to(m[:, None], there.shape)[there],
+                    "ts": ts[there],
+                    "value": v[there],
+                    "quality": q[there].astype(np.int64),
+                    "batch_id": b[there].astype(np.int64),
+                },
+                schema=LONG_SCHEMA,
+            )
+        )
+    return pl.concat(frames).sort("meter_id", "ts")
 
 
 PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 PG_COPY_TRAILER = b"\xff\xff"
 
 
-def pg_binary_copy(frame: pl.DataFrame, types: Sequence[str]) -> bytes:
-    """Encode the frame's columns as a PostgreSQL binary ``COPY`` stream (fixed-width types)."""
-    return PG_COPY_HEADER + pg_binary_rows(frame, types) + PG_COPY_TRAILER
-
-
-def pg_binary_rows(frame: pl.DataFrame, types: Sequence[str]) -> bytes:
-    """Encode the frame's rows in PostgreSQL's binary ``COPY`` tuple format."""
+def pg_binary_hours(block: HourBlock) -> bytes:
+    """Encode a block's hour rows as PostgreSQL binary ``COPY`` tuples (:data:`HOUR_COLUMNS`)."""
+    slots = block.values.shape[1]
+    columns = [
+        (">i4", block.meter_id),
+        (">i8", block.hour),
+        (">f8", block.sums()),
+        (">i4", block.present()),
+        (">i4", block.expected),
+        (f"V{8 * slots}", block.values.astype("<f8").view(f"V{8 * slots}").ravel()),
+        (f"V{slots}", block.quality.view(f"V{slots}").ravel()),
+        (f"V{4 * slots}", block.batches.astype("<i4").view(f"V{4 * slots}").ravel()),
+    ]
     fields: list[tuple[str, str]] = [("n", ">i2")]
-    for i, t in enumerate(types):
+    for i, (t, _) in enumerate(columns):
         fields += [(f"l{i}", ">i4"), (f"v{i}", t)]
-    rows = np.empty(frame.height, dtype=fields)
-    rows["n"] = len(types)
-    for i, (name, t) in enumerate(zip(frame.columns, types, strict=True)):
+    rows = np.empty(block.rows, dtype=fields)
+    rows["n"] = len(columns)
+    for i, (t, data) in enumerate(columns):
         rows[f"l{i}"] = np.dtype(t).itemsize
-        rows[f"v{i}"] = frame[name].to_numpy()
+        rows[f"v{i}"] = data
     return rows.tobytes()
 
 
-def copy_rows(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[str, ...]) -> None:
-    """Load ``frame[columns]`` into ``table``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
-    data = frame.select(columns)
-    raw = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        with raw.cursor() as cur:  # type: ignore[union-attr]
-            if table in PG_TYPES:
-                sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
-                with cur.copy(sql) as cp:
-                    cp.write(pg_binary_copy(data, PG_TYPES[table]))
-                return
-            buf = io.StringIO()
-            data.write_csv(buf, include_header=False)
-            with cur.copy(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-            ) as cp:
-                cp.write(buf.getvalue())
-        return
-    # Integer columns holding one value for the whole batch (batch id, quality 0) are written as
-    # literals, so that each row binds only what varies.
-    constant = {
-        c: int(data[c][0])
-        for c in columns
-        if data[c].dtype.is_integer() and data[c].n_unique() == 1
-    }
-    varying = [c for c in columns if c not in constant]
-    values = ", ".join(str(constant[c]) if c in constant else "?" for c in columns)
-    cur = raw.cursor()  # type: ignore[union-attr]
-    cur.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})",
-        data.select(varying).iter_rows(),
+def sqlite_hours(block: HourBlock) -> Iterator[tuple[object, ...]]:
+    """Return a block's hour rows as parameter tuples (:data:`HOUR_COLUMNS`)."""
+    slots = block.values.shape[1]
+    return zip(
+        block.meter_id.tolist(),
+        block.hour.tolist(),
+        block.sums().tolist(),
+        block.present().tolist(),
+        block.expected.tolist(),
+        np.ascontiguousarray(block.values.astype("<f8")).view(f"V{8 * slots}").ravel().tolist(),
+        np.ascontiguousarray(block.quality).view(f"V{slots}").ravel().tolist(),
+        np.ascontiguousarray(block.batches.astype("<i4")).view(f"V{4 * slots}").ravel().tolist(),
+        strict=True,
     )
+
+
+def write_hours(conn: Connection, table: str, blocks: Sequence[HourBlock]) -> None:
+    """Insert hour rows into ``table``: binary ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+    raw = conn.connection.driver_connection
+    columns = ", ".join(HOUR_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        sql = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)"
+        with raw.cursor() as cur, cur.copy(sql) as cp:  # type: ignore[union-attr]
+            cp.write(PG_COPY_HEADER)
+            for block in blocks:
+                cp.write(pg_binary_hours(block))
+            cp.write(PG_COPY_TRAILER)
+        return
+    cur = raw.cursor()  # type: ignore[union-attr]
+    marks = ", ".join("?" * len(HOUR_COLUMNS))
+    for block in blocks:
+        cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", sqlite_hours(block))
     cur.close()
 
 
-def _ranges(frame: pl.DataFrame, col: str) -> pl.DataFrame:
-    return frame.group_by("meter_id").agg(lo=pl.col(col).min(), hi=pl.col(col).max())
-
-
-def _any_stored(conn: Connection, table: str, col: str, ranges: pl.DataFrame) -> bool:
-    """Whether ``table`` holds a row of any meter within that meter's [lo, hi] range."""
-    if conn.dialect.name == "postgresql":
-        return bool(
-            conn.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM unnest(CAST(:m AS bigint[]), CAST(:lo AS bigint[]), "
-                    f"CAST(:hi AS bigint[])) AS b(m, lo, hi) WHERE EXISTS (SELECT 1 FROM {table} r "
-                    f"WHERE r.meter_id = b.m AND r.{col} BETWEEN b.lo AND b.hi))"
-                ),
-                {
-                    "m": ranges["meter_id"].to_list(),
-                    "lo": ranges["lo"].to_list(),
-                    "hi": ranges["hi"].to_list(),
-                },
-            ).scalar_one()
-        )
-    probe = text(f"SELECT 1 FROM {table} WHERE meter_id = :m AND {col} BETWEEN :lo AND :hi LIMIT 1")
-    return any(
-        conn.execute(probe, {"m": m, "lo": lo, "hi": hi}).first() is not None
-        for m, lo, hi in ranges.iter_rows()
-    )
-
-
-def load_new(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[str, ...]) -> bool:
-    """Load rows straight into ``table`` in a savepoint; False if a key already exists."""
+def load_new(conn: Connection, blocks: Sequence[HourBlock]) -> bool:
+    """Load hour rows straight into ``reading_hourly`` in a savepoint; False if one exists."""
     savepoint = conn.begin_nested()
     try:
-        copy_rows(conn, table, frame, columns)
+        write_hours(conn, "reading_hourly", blocks)
     except (IntegrityError, UniqueViolation, sqlite3.IntegrityError):  # a key is there (any driver)
         savepoint.rollback()
         return False
@@ -158,19 +294,274 @@ def load_new(conn: Connection, table: str, frame: pl.DataFrame, columns: tuple[s
     return True
 
 
-def load_new_stream(conn: Connection, frames: Iterator[pl.DataFrame], batch_id: int) -> bool:
-    """``COPY`` interval frames into ``reading`` while the caller is still producing them.
+def hour_ranges(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per meter: the first and last hour start [epoch s] that ``frame``'s intervals fall in."""
+    return frame.group_by("meter_id").agg(
+        lo=pl.col("ts").min() - pl.col("ts").min() % 3600,
+        hi=pl.col("ts").max() - pl.col("ts").max() % 3600,
+    )
 
-    PostgreSQL only.  A writer thread streams one binary ``COPY`` inside a savepoint while the
-    caller's generator parses and checks the next chunk, so parsing and the server's load
-    overlap.  The generator must not use ``conn``.  Every frame is consumed even after a
-    failure.  Returns False (savepoint rolled back, nothing written) if a key already exists,
-    whether stored before or repeated across chunks.
+
+def _range_params(ranges: pl.DataFrame) -> dict[str, list[int]]:
+    return {
+        "m": ranges["meter_id"].to_list(),
+        "lo": ranges["lo"].to_list(),
+        "hi": ranges["hi"].to_list(),
+    }
+
+
+PG_IN_RANGES = (
+    "FROM unnest(CAST(:m AS bigint[]), CAST(:lo AS bigint[]), CAST(:hi AS bigint[])) AS b(m, lo, hi) "
+    "JOIN reading_hourly h ON h.meter_id = b.m AND h.hour BETWEEN b.lo AND b.hi"
+)
+
+
+def any_stored(conn: Connection, ranges: pl.DataFrame) -> bool:
+    """Whether ``reading_hourly`` holds an hour of any meter within that meter's [lo, hi]."""
+    if conn.dialect.name == "postgresql":
+        return bool(
+            conn.execute(
+                text(f"SELECT EXISTS (SELECT 1 {PG_IN_RANGES})"), _range_params(ranges)
+            ).scalar_one()
+        )
+    probe = text(
+        "SELECT 1 FROM reading_hourly WHERE meter_id = :m AND hour BETWEEN :lo AND :hi LIMIT 1"
+    )
+    return any(
+        conn.execute(probe, {"m": m, "lo": lo, "hi": hi}).first() is not None
+        for m, lo, hi in ranges.iter_rows()
+    )
+
+
+def stored_hours(
+    conn: Connection, ranges: pl.DataFrame, lock: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read the stored hours of each meter within its [lo, hi] (see :func:`hour_ranges`).
+
+    Returns the keys of the hour rows found (meter_id, hour) and their interval rows
+    (:data:`LONG_SCHEMA`).  ``lock`` takes the rows' write locks (PostgreSQL), so that nobody
+    changes them before the caller's transaction ends.
+    """
+    columns = "h.meter_id, h.hour, h.slot_values, h.slot_quality, h.slot_batches"
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            text(
+                f"SELECT {columns} {PG_IN_RANGES} ORDER BY h.meter_id, h.hour"
+                + (" FOR UPDATE OF h" if lock else "")
+            ),
+            _range_params(ranges),
+        ).all()
+    else:
+        probe = text(
+            f"SELECT {columns} FROM reading_hourly h WHERE h.meter_id = :m "
+            "AND h.hour BETWEEN :lo AND :hi ORDER BY h.hour"
+        )
+        rows = [
+            r
+            for m, lo, hi in ranges.sort("meter_id").iter_rows()
+            for r in conn.execute(probe, {"m": m, "lo": lo, "hi": hi}).all()
+        ]
+    keys = pl.DataFrame(
+        {"meter_id": [r[0] for r in rows], "hour": [r[1] for r in rows]},
+        schema={"meter_id": pl.Int64, "hour": pl.Int64},
+    )
+    return keys, unpack(rows)
+
+
+def meter_intervals(conn: Connection, meter_ids: list[int]) -> dict[int, int]:
+    """Interval [s] of each of these meters."""
+    rows = conn.execute(
+        text("SELECT id, interval_s FROM meter WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": meter_ids},
+    )
+    return {int(m): int(i) for m, i in rows}
+
+
+def _as_long(frame: pl.DataFrame, batch_id: int) -> pl.DataFrame:
+    return (
+        frame.select("meter_id", "ts", "value", "quality")
+        .with_columns(batch_id=pl.lit(batch_id))
+        .cast(LONG_SCHEMA)  # type: ignore[arg-type]
+        .sort("meter_id", "ts")
+    )
+
+
+def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
+    """Merge interval values into the ledger, recording a revision for every changed value.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        Connection inside the caller's transaction.
+    frame : polars.DataFrame
+        meter_id, ts [epoch s, interval start], value [meter unit], quality; unique on
+        (meter_id, ts).
+    batch_id : int
+        Recorded on every written value and on every revision.
+    """
+    if frame.height == 0:
+        return MergeCounts(0, 0, 0)
+    frame = _as_long(frame, batch_id)
+    interval_s = meter_intervals(conn, frame["meter_id"].unique().to_list())
+    ranges = hour_ranges(frame)
+    if not any_stored(conn, ranges) and load_new(conn, pack(frame, interval_s)):
+        return MergeCounts(frame.height, 0, 0)
+    for _ in range(MERGE_ATTEMPTS):
+        savepoint = conn.begin_nested()
+        counts = _merge(conn, frame, ranges, interval_s, batch_id)
+        if counts is not None:
+            savepoint.commit()
+            return counts
+        savepoint.rollback()  # a new hour was inserted by a concurrent writer: read again
+    raise ConflictError(
+        "readings of these meters and hours are being written concurrently; try again"
+    )
+
+
+def _merge(
+    conn: Connection,
+    frame: pl.DataFrame,
+    ranges: pl.DataFrame,
+    interval_s: dict[int, int],
+    batch_id: int,
+) -> MergeCounts | None:
+    """One attempt of the general merge; None if a concurrent writer inserted one of its hours."""
+    keys, stored = stored_hours(conn, ranges, lock=True)
+    joined = frame.join(
+        stored.rename({"value": "old_value", "quality": "old_quality", "batch_id": "old_batch"}),
+        on=["meter_id", "ts"],
+        how="left",
+    )
+    new = pl.col("old_value").is_null()
+    changed = pl.col("value") != pl.col("old_value")
+    written = joined.filter(new | changed | (pl.col("quality") != pl.col("old_quality")))
+    revised = joined.filter(changed)
+    inserted = joined.filter(new).height
+    counts = MergeCounts(inserted, frame.height - inserted - revised.height, revised.height)
+    if written.height == 0:
+        return counts
+    hour = (pl.col("ts") - pl.col("ts") % 3600).alias("hour")
+    touched = written.select("meter_id", hour).unique()
+    kept = (
+        stored.with_columns(hour)
+        .join(touched, on=["meter_id", "hour"], how="semi")
+        .drop("hour")
+        .join(written, on=["meter_id", "ts"], how="anti")
+    )
+    merged = pl.concat([kept, written.select(list(LONG_SCHEMA))]).sort("meter_id", "ts")
+    fresh: list[HourBlock] = []
+    known: list[HourBlock] = []
+    for block in pack(merged, interval_s):
+        held = (
+            pl.DataFrame({"meter_id": block.meter_id, "hour": block.hour})
+            .with_row_index()
+            .join(keys, on=["meter_id", "hour"], how="semi")["index"]
+            .to_numpy()
+        )
+        mask = np.zeros(block.rows, dtype=bool)
+        mask[held] = True
+        known.append(_rows(block, mask))
+        fresh.append(_rows(block, ~mask))
+    if not _write_merged(conn, fresh, known):
+        return None
+    if revised.height:
+        user_id = conn.execute(
+            text("SELECT user_id FROM import_batch WHERE id = :b"), {"b": batch_id}
+        ).scalar()
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(ReadingRevision),
+            [
+                {
+                    "meter_id": m,
+                    "ts": t,
+                    "old_value": old,
+                    "new_value": value,
+                    "batch_id": batch_id,
+                    "user_id": user_id,
+                    "created_at": now,
+                }
+                for m, t, old, value in revised.select(
+                    "meter_id", "ts", "old_value", "value"
+                ).iter_rows()
+            ],
+        )
+    return counts
+
+
+def _rows(block: HourBlock, mask: np.ndarray) -> HourBlock:
+    return HourBlock(
+        meter_id=block.meter_id[mask],
+        hour=block.hour[mask],
+        expected=block.expected[mask],
+        values=block.values[mask],
+        quality=block.quality[mask],
+        batches=block.batches[mask],
+    )
+
+
+SET_HOUR = ", ".join(f"{c} = s.{c}" for c in HOUR_COLUMNS[2:])
+
+
+def _write_merged(conn: Connection, fresh: list[HourBlock], known: list[HourBlock]) -> bool:
+    """Insert the new hours and update the stored ones; False if a new hour exists meanwhile."""
+    columns = ", ".join(HOUR_COLUMNS)
+    if conn.dialect.name != "postgresql":  # one writer at a time: a plain upsert
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sql = (
+            f"INSERT INTO reading_hourly ({columns}) VALUES ({', '.join('?' * len(HOUR_COLUMNS))}) "
+            f"ON CONFLICT (meter_id, hour) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in HOUR_COLUMNS[2:])
+        )
+        for block in [*fresh, *known]:
+            cur.executemany(sql, sqlite_hours(block))
+        cur.close()
+        return True
+    stage = (
+        "meter_id INTEGER NOT NULL, hour BIGINT NOT NULL, value DOUBLE PRECISION, "
+        "present INTEGER, expected INTEGER, slot_values BYTEA, slot_quality BYTEA, slot_batches BYTEA"
+    )
+    for name, blocks in (("stage_new_hour", fresh), ("stage_known_hour", known)):
+        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({stage}) ON COMMIT DROP"))
+        write_hours(conn, name, blocks)
+    want = sum(b.rows for b in fresh)
+    got = conn.execute(
+        text(
+            f"INSERT INTO reading_hourly ({columns}) SELECT {columns} FROM stage_new_hour "
+            "ON CONFLICT (meter_id, hour) DO NOTHING"
+        )
+    ).rowcount
+    if got != want:
+        return False
+    conn.execute(
+        text(
+            f"UPDATE reading_hourly h SET {SET_HOUR} FROM stage_known_hour s "
+            "WHERE h.meter_id = s.meter_id AND h.hour = s.hour"
+        )
+    )
+    return True
+
+
+def load_new_stream(
+    conn: Connection, frames: Iterator[pl.DataFrame], batch_id: int, interval_s: dict[int, int]
+) -> bool:
+    """``COPY`` interval frames into the ledger while the caller is still producing them.
+
+    PostgreSQL only.  A writer thread streams one binary ``COPY`` of hour rows inside a
+    savepoint while the caller's generator parses and checks the next chunk, so parsing and the
+    server's load overlap.  Each meter's last hour in a chunk is held back and joined with the
+    next chunk, so an hour split between chunks is written once.  The generator must not use
+    ``conn``.  Every frame is consumed even after a failure.  Returns False (savepoint rolled
+    back, nothing written) if an hour is already stored or comes back after it was written, or
+    an interval occurs twice.
     """
     chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
     failed: list[BaseException] = []
     raw = conn.connection.driver_connection
-    sql = f"COPY reading ({', '.join(READING_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
+    sql = f"COPY reading_hourly ({', '.join(HOUR_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
 
     def write() -> None:
         ended = False  # the end-of-data sentinel was taken from the queue
@@ -186,177 +577,37 @@ def load_new_stream(conn: Connection, frames: Iterator[pl.DataFrame], batch_id: 
             while not ended and chunks.get() is not None:  # let the producer finish
                 pass
 
+    def put(rows: pl.DataFrame) -> None:
+        try:
+            chunks.put(b"".join(pg_binary_hours(b) for b in pack(rows, interval_s)))
+        except DuplicateInterval as exc:
+            failed.append(exc)
+
     savepoint = conn.begin_nested()
     writer = threading.Thread(target=write, name="lingtan-copy")
     writer.start()
+    carry = pl.DataFrame(schema=LONG_SCHEMA)
     try:
         for frame in frames:
-            if not failed:
-                rows = frame.select("meter_id", "ts", "value", "quality").with_columns(
-                    batch_id=pl.lit(batch_id, pl.Int64)
-                )
-                chunks.put(pg_binary_rows(rows, PG_TYPES["reading"]))
+            if failed:
+                continue
+            rows = pl.concat([carry, _as_long(frame, batch_id)]).sort("meter_id", "ts")
+            hour = pl.col("ts") - pl.col("ts") % 3600
+            last = hour == hour.max().over("meter_id")
+            carry = rows.filter(last)
+            put(rows.filter(~last))
+        if not failed:
+            put(carry)
     finally:
         chunks.put(None)
         writer.join()
     if failed:
         savepoint.rollback()
-        if isinstance(failed[0], UniqueViolation):
+        if isinstance(failed[0], UniqueViolation | DuplicateInterval):
             return False
         raise failed[0]
     savepoint.commit()
     return True
-
-
-def _revisions_of(conn: Connection, batch_id: int) -> int:
-    return int(
-        conn.execute(
-            text("SELECT count(*) FROM reading_revision WHERE batch_id = :b"), {"b": batch_id}
-        ).scalar_one()
-    )
-
-
-def _stored_in_ranges(conn: Connection, ranges: pl.DataFrame) -> int:
-    """Count the readings stored within each meter's [lo, hi] (a range count on the key)."""
-    probe = text("SELECT count(*) FROM reading WHERE meter_id = :m AND ts BETWEEN :lo AND :hi")
-    return sum(
-        int(conn.execute(probe, {"m": m, "lo": lo, "hi": hi}).scalar_one())
-        for m, lo, hi in ranges.iter_rows()
-    )
-
-
-def _upsert(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
-    ranges = _ranges(frame, "ts")
-    before = _stored_in_ranges(conn, ranges)
-    if conn.dialect.name == "postgresql":
-        _temp_table(
-            conn,
-            "stage_reading",
-            "meter_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, "
-            "quality SMALLINT NOT NULL, batch_id INTEGER",
-        )
-        copy_rows(conn, "stage_reading", frame, READING_COLUMNS)
-        conn.execute(
-            text(
-                f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) SELECT * FROM stage_reading WHERE true {UPSERT_TAIL}"
-            )
-        )
-        conn.execute(text("DROP TABLE stage_reading"))
-    else:
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.executemany(
-            f"INSERT INTO reading ({', '.join(READING_COLUMNS)}) VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}",
-            frame.select(READING_COLUMNS).iter_rows(),
-        )
-        cur.close()
-    inserted = _stored_in_ranges(conn, ranges) - before
-    revised = _revisions_of(conn, batch_id)
-    return MergeCounts(inserted, frame.height - inserted - revised, revised)
-
-
-def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
-    """Merge interval values into ``reading`` and bring the touched hourly roll-ups up to date.
-
-    Parameters
-    ----------
-    conn : sqlalchemy.Connection
-        Connection inside the caller's transaction.
-    frame : polars.DataFrame
-        meter_id, ts [epoch s, interval start], value [meter unit], quality; unique on
-        (meter_id, ts).
-    batch_id : int
-        Recorded on every written row (and, through the trigger, on every revision).
-    """
-    if frame.height == 0:
-        return MergeCounts(0, 0, 0)
-    frame = (
-        frame.select("meter_id", "ts", "value", "quality")
-        .with_columns(batch_id=pl.lit(batch_id, pl.Int64))
-        .sort("meter_id", "ts")
-    )
-    fresh = not _any_stored(conn, "reading", "ts", _ranges(frame, "ts"))
-    if fresh and load_new(conn, "reading", frame, READING_COLUMNS):
-        add_hourly(conn, frame)
-        return MergeCounts(frame.height, 0, 0)
-    counts = _upsert(conn, frame, batch_id)
-    if counts.unchanged == 0 and counts.revised == 0:
-        add_hourly(conn, frame)
-    else:
-        refresh_hourly(conn, frame)
-    return counts
-
-
-def hourly_sums(frame: pl.DataFrame, interval_s: dict[int, int]) -> pl.DataFrame:
-    """Sum interval rows (meter_id, ts, value) by meter and hour, with intervals expected."""
-    return (
-        frame.group_by("meter_id", (pl.col("ts") - pl.col("ts") % 3600).alias("hour"))
-        .agg(pl.col("value").sum(), pl.len().cast(pl.Int64).alias("present"))
-        .with_columns(
-            expected=pl.col("meter_id")
-            .replace_strict(interval_s, return_dtype=pl.Int64)
-            .map_batches(lambda s: (3600 // s).clip(lower_bound=1))
-        )
-        .sort("meter_id", "hour")
-    )
-
-
-def add_hourly(conn: Connection, frame: pl.DataFrame) -> None:
-    """Add the hourly sums and counts of rows that were all new to ``reading_hourly``."""
-    ids = frame["meter_id"].unique().to_list()
-    rows = conn.execute(
-        text("SELECT id, interval_s FROM meter WHERE id IN :ids").bindparams(
-            bindparam("ids", expanding=True)
-        ),
-        {"ids": ids},
-    )
-    add_hourly_sums(conn, hourly_sums(frame, {int(m): int(i) for m, i in rows}))
-
-
-def add_hourly_sums(conn: Connection, hours: pl.DataFrame) -> None:
-    """Add :func:`hourly_sums` of new rows to ``reading_hourly`` (straight in where none exist)."""
-    if not _any_stored(conn, "reading_hourly", "hour", _ranges(hours, "hour")) and load_new(
-        conn, "reading_hourly", hours, HOURLY_COLUMNS
-    ):
-        return
-    _temp_table(
-        conn,
-        "stage_hour",
-        "meter_id INTEGER NOT NULL, hour BIGINT NOT NULL, value DOUBLE PRECISION, present INTEGER, expected INTEGER",
-    )
-    copy_rows(conn, "stage_hour", hours, HOURLY_COLUMNS)
-    conn.execute(
-        text(
-            f"INSERT INTO reading_hourly ({', '.join(HOURLY_COLUMNS)}) SELECT * FROM stage_hour WHERE true "
-            "ON CONFLICT (meter_id, hour) DO UPDATE SET value = reading_hourly.value + excluded.value, "
-            "present = reading_hourly.present + excluded.present, expected = excluded.expected"
-        )
-    )
-    conn.execute(text("DROP TABLE stage_hour"))
-
-
-def refresh_hourly(conn: Connection, frame: pl.DataFrame) -> None:
-    """Recompute ``reading_hourly`` from ``reading`` over each meter's hours in ``frame``.
-
-    One range scan per meter over the clustered key; whole hours are recomputed, so readings
-    stored earlier in the same hours are included.
-    """
-    ranges = frame.group_by("meter_id").agg(
-        lo=pl.col("ts").min() - pl.col("ts").min() % 3600,
-        hi=pl.col("ts").max() - pl.col("ts").max() % 3600 + 3600,
-    )
-    conn.execute(
-        text(
-            "INSERT INTO reading_hourly (meter_id, hour, value, present, expected) "
-            "SELECT r.meter_id, r.ts - r.ts % 3600, sum(r.value), count(*), "
-            "(SELECT CASE WHEN m.interval_s >= 3600 THEN 1 ELSE 3600 / m.interval_s END "
-            " FROM meter m WHERE m.id = :m) "
-            "FROM reading r WHERE r.meter_id = :m AND r.ts >= :lo AND r.ts < :hi "
-            "GROUP BY r.meter_id, r.ts - r.ts % 3600 "
-            "ON CONFLICT (meter_id, hour) DO UPDATE SET value = excluded.value, "
-            "present = excluded.present, expected = excluded.expected"
-        ),
-        [{"m": m, "lo": lo, "hi": hi} for m, lo, hi in ranges.iter_rows()],
-    )
 
 
 def merge_registers(conn: Connection, frame: pl.DataFrame, batch_id: int) -> None:
@@ -380,18 +631,19 @@ def merge_registers(conn: Connection, frame: pl.DataFrame, batch_id: int) -> Non
 
 
 def newly_stored(conn: Connection, frame: pl.DataFrame) -> int:
-    """Count the rows of ``frame`` that ``reading`` does not hold as they are.
+    """Count the rows of ``frame`` that the ledger does not hold as they are.
 
-    ``frame`` has meter_id, ts, value, quality; a row counts when its key is new or its value or
-    quality differs.  One key lookup per row: for the few rows a caller singles out (intervals
-    flagged as rollover or meter replacement).
+    ``frame`` has meter_id, ts, value, quality; a row counts when its interval is new or its
+    value or quality differs (for the few rows a caller singles out: intervals flagged as
+    rollover or meter replacement).
     """
-    probe = text("SELECT value, quality FROM reading WHERE meter_id = :m AND ts = :t")
-    held = 0
-    for m, t, value, quality in frame.select("meter_id", "ts", "value", "quality").iter_rows():
-        row = conn.execute(probe, {"m": m, "t": t}).first()
-        held += row is not None and (row.value, row.quality) == (value, quality)
-    return frame.height - held
+    if frame.height == 0:
+        return 0
+    _, stored = stored_hours(conn, hour_ranges(frame))
+    held = frame.select(
+        pl.col("meter_id", "ts").cast(pl.Int64), "value", pl.col("quality").cast(pl.Int64)
+    ).join(stored, on=["meter_id", "ts", "value", "quality"], how="semi")
+    return frame.height - held.height
 
 
 def prior_registers(conn: Connection, registers: pl.DataFrame) -> pl.DataFrame:

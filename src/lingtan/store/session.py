@@ -60,11 +60,17 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
-def migrate(url: str) -> None:
-    """Bring the database at ``url`` to the newest Alembic revision."""
+def alembic_config(url: str) -> Config:
+    """Return the Alembic configuration of the migrations for the database at ``url``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` to an Alembic revision (the newest by default)."""
+    cfg = alembic_config(url)
     with get_engine(url).begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
