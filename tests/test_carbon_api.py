@@ -41,9 +41,10 @@ BASE = "/api/v1/parks/P1/carbon"
 # B imports 250 kWh in each of the 2976 quarter-hours of January 2022 = 744 MWh.
 B_LOC = 744 * 0.1073  # 79.8312 t (Yunnan 2022)
 B_MKT = 744 * 0.5856  # 435.6864 t (national excl. market-traded non-fossil 2022)
-# B smelts aluminium: 100 t Al, 40 t anode: 40 x 0.976 x 44/12 + 0.1 x 0.034 x 6630 + 0.1 x 0.0034
-# x 11100 = 143.146667 + 22.542 + 3.774 = 169.462667 t
-B_PROC = 40 * 0.976 * 44 / 12 + 22.542 + 3.774
+# B smelts aluminium: 100 t Al, 40 t anode (IPCC 2006 defaults: S 2 %, ash 0.4 %; CWPB CF4 0.4,
+# C2F6 0.04 kg/t): 40 x 0.976 x 44/12 + 0.1 x 0.4 x 6630 + 0.1 x 0.04 x 11100
+# = 143.146667 + 265.2 + 44.4 = 452.746667 t
+B_PROC = 40 * 0.976 * 44 / 12 + 265.2 + 44.4
 
 
 @pytest.fixture
@@ -176,8 +177,8 @@ def test_carbon_page_shows_months_and_scorecard(api: TestClient) -> None:
 
 
 # AR6 GWP-100 (gwp.csv, IPCC AR6 WG1 Table 7.SM.7): CF4 7380, C2F6 12400.  B's 100 t Al:
-# 0.0034 t CF4 x 7380 + 0.00034 t C2F6 x 12400 = 25.092 + 4.216 t
-B_PROC_AR6 = 40 * 0.976 * 44 / 12 + 25.092 + 4.216
+# 0.04 t CF4 x 7380 + 0.004 t C2F6 x 12400 = 295.2 + 49.6 t
+B_PROC_AR6 = 40 * 0.976 * 44 / 12 + 295.2 + 49.6
 
 
 def test_gwp_and_language_are_chosen_and_checked(api: TestClient) -> None:

@@ -218,6 +218,8 @@ def test_factor_versions_are_checked_and_admin_only(session: Session) -> None:
         # no default for biogas: all three and the unit are needed
         FuelFactorSpec("biogas", "2022", "x", carbon_content_tc_per_tj=14.0),
         FuelFactorSpec("natural_gas", "2022", "x", confidence="sure", oxidation_rate=0.9),
+        # raw coal ships no verified default: a version cannot inherit what is not there
+        FuelFactorSpec("raw_coal", "2022", "x", ncv_gj_per_unit=21.0),
     ]
     for spec in bad:
         with pytest.raises(ValidationError):
@@ -227,8 +229,13 @@ def test_factor_versions_are_checked_and_admin_only(session: Session) -> None:
     biogas = add_fuel_factor(session, ADMIN, FuelFactorSpec(
         "biogas", "2022", "lab", 200.0, 14.0, 0.98, "10^4 Nm3"))  # fmt: skip
     assert biogas["inherited"] == {}
-    listed = {k: v for k, v in biogas.items() if k != "inherited"}
-    assert list_factors(session, ADMIN, park, "fuel") == [listed]
+    with pytest.raises(ValidationError, match="no verified default for carbon_content_tc_per_tj"):
+        add_fuel_factor(session, ADMIN, FuelFactorSpec("coke_oven_gas", "2022", "x", 170.0))
+    coal = add_fuel_factor(session, ADMIN, FuelFactorSpec(
+        "raw_coal", "2023", "provincial coal survey 2023", 21.0, 26.0, 0.95))  # fmt: skip
+    assert (coal["values"]["activity_unit"], coal["inherited"]) == ("t", {})
+    listed = [{k: v for k, v in x.items() if k != "inherited"} for x in (biogas, coal)]
+    assert list_factors(session, ADMIN, park, "fuel") == listed
 
 
 def test_every_member_of_the_park_lists_versions(session: Session) -> None:

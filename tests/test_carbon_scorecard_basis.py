@@ -2,7 +2,8 @@
 
 Sources (CARBON_SOURCES.md): GB/T 2589-2020 electricity 0.1229 kgce/kWh; MEE/NBS 2022 national
 factor excluding market-traded non-fossil electricity 0.5856 and Yunnan provincial 0.1073
-tCO2/MWh; aluminium defaults S 2 %, ash 0.4 %, CF4 0.034 and C2F6 0.0034 kg/t Al; AR5 GWP-100
+tCO2/MWh; aluminium defaults (IPCC 2006 Vol. 3 Tables 4.11 and 4.15, centre-worked prebake) S 2 %,
+ash 0.4 %, CF4 0.4 and C2F6 0.04 kg/t Al; AR5 GWP-100
 CF4 6630, C2F6 11100.  Basis: the 2025 zero-carbon park notice defines the park by its carbon
 dioxide emissions (t CO2/tce), so the smelter's PFCs are left out of the indicator.  Each
 indicator also carries its names, the data it needs and the quantities its gap is computed from
@@ -34,7 +35,7 @@ ENERGY_TCE = 8_760_000 * 0.1229  # 1 076 604 tce: 1000 MWh/h for 8760 h
 ELEC_MARKET_T = 8_760_000 * 0.5856  # 5 129 856 t
 ELEC_LOCATION_T = 8_760_000 * 0.1073  # 939 948 t
 ANODE_T = 40_000 * (1 - 0.02 - 0.004) * 44 / 12  # 143 146.666... t CO2
-PFC_T = 100_000 * 0.034e-3 * 6630 + 100_000 * 0.0034e-3 * 11100  # 22 542 + 3 774 = 26 316 t
+PFC_T = 100_000 * 0.4e-3 * 6630 + 100_000 * 0.04e-3 * 11100  # 265 200 + 44 400 = 309 600 t
 
 
 def test_core_indicator_counts_co2_only_and_reports_location_sensitivity(

@@ -21,13 +21,14 @@ from lingtan.engines.accounting import Period
 from lingtan.errors import (
     ConflictError,
     MissingDataError,
+    MissingFactorError,
     NotFoundError,
     TenantAccessError,
     ValidationError,
 )
 from lingtan.ingest.files import read_interval_file
 from lingtan.services import carbon_closing, carbon_inputs
-from lingtan.services.carbon import is_aluminium_smelter, monthly_overview
+from lingtan.services.carbon import aluminium_production, is_aluminium_smelter, monthly_overview
 from lingtan.services.carbon_closing import close_inventory, inventory
 from lingtan.services.carbon_factors import FactorSpec, add_factor
 from lingtan.services.certificates import CertificateIn, import_batch, retire
@@ -134,6 +135,28 @@ def test_certificates_contracts_and_measured_values(session: Session) -> None:
     assert any(n.startswith("override: fuel:natural_gas:ncv = 400") for n in inv["notes"])
 
 
+def test_raw_coal_needs_the_enterprise_s_measured_parameters(session: Session) -> None:
+    # raw coal ships no verified default (CARBON_SOURCES.md): A's 2976 t of January 2022 are
+    # refused until A records its laboratory values for the period
+    park = build(session)
+    create_meter(session, park, MeterSpec("A-COAL", "A", "raw_coal", "purchase", "t"))
+    session.flush()
+    feed(session, park, {**A_SERIES, "A-COAL": 1.0}, datetime(2022, 1, 1), N_JAN)
+    with pytest.raises(MissingFactorError) as err:
+        inventory(session, ADMIN, park, JAN22, "A")
+    assert err.value.message.startswith(
+        "enterprise A (2022-01): fuel 'raw_coal': ncv, carbon_content, oxidation_rate: "
+        "no verified default; record a measured value"
+    )
+    carbon_inputs.add_measured(session, ADMIN, park, "A", JAN22, carbon_inputs.MeasuredIn(
+        "raw_coal", "coal lab report 2022-01", "t", 21.5, 26.0, 0.95))  # fmt: skip
+    inv = inventory(session, ADMIN, park, JAN22, "A")
+    # 2976 t x 21.5 GJ/t x 26.0e-3 tC/GJ x 0.95 = 1580.4048 t C; x 44/12 = 5794.8176 t CO2,
+    # on top of the gas (GAS_T)
+    assert_allclose(inv["totals"]["scope1_fuel_co2e_t"], GAS_T + 5794.8176, rtol=1e-9)
+    assert any(n.startswith("override: fuel:raw_coal:carbon_content = 26") for n in inv["notes"])
+
+
 def test_gap_is_an_error_or_a_marked_estimate(session: Session) -> None:
     park = build(session)
     feed(session, park, {"B-IMP!": 250.0}, datetime(2022, 1, 1), N_JAN, skip=1)
@@ -146,10 +169,10 @@ def test_gap_is_an_error_or_a_marked_estimate(session: Session) -> None:
     assert_allclose(inv["totals"]["scope2_location_co2e_t"], 79.8312, rtol=1e-9)
     assert inv["is_estimate"]
     assert any("pro-rata scaling" in n for n in inv["notes"])
-    # Process: 400 t anode x (1 - 0.02 - 0.004) x 44/12 = 1431.46667 t; CF4 1000 t x 0.034 kg/t
-    # x 6630 = 225.42 t; C2F6 1000 x 0.0034 kg/t x 11100 = 37.74 t (AR5)
+    # Process: 400 t anode x (1 - 0.02 - 0.004) x 44/12 = 1431.46667 t; CF4 1000 t x 0.4 kg/t
+    # x 6630 = 2652 t; C2F6 1000 x 0.04 kg/t x 11100 = 444 t (AR5; IPCC 2006 CWPB defaults)
     assert_allclose(
-        inv["totals"]["scope1_process_co2e_t"], 1431.4666667 + 225.42 + 37.74, rtol=1e-7
+        inv["totals"]["scope1_process_co2e_t"], 1431.4666667 + 2652.0 + 444.0, rtol=1e-7
     )
 
 
@@ -291,13 +314,14 @@ def test_tenant_metered_only_by_consumption_meters(session: Session) -> None:
         inventory(session, ADMIN, park, JAN22, "U")
 
 
-# B, January 2022: 100 t aluminium, 40 t net anode (defaults S 2 %, ash 0.4 %, CF4 0.034 kg/t,
-# C2F6 0.0034 kg/t): anode 40 x 0.976 x 44/12 = 143.1466667 t; CF4 0.0034 t, C2F6 0.00034 t.
+# B, January 2022: 100 t aluminium, 40 t net anode (IPCC 2006 defaults, Vol. 3 Tables 4.11 and
+# 4.15 for centre-worked prebake cells: S 2 %, ash 0.4 %, CF4 0.4 kg/t, C2F6 0.04 kg/t): anode
+# 40 x 0.976 x 44/12 = 143.1466667 t; CF4 0.04 t, C2F6 0.004 t.
 # GWP-100 (gwp.csv): AR5 CF4 6630, C2F6 11100 (AR5 WG1 Table 8.A.1); AR6 7380, 12400 (AR6 WG1
 # Table 7.SM.7).
 ANODE_T = 40 * 0.976 * 44 / 12
-PROC_AR5 = ANODE_T + 0.0034 * 6630 + 0.00034 * 11100  # 143.1466667 + 22.542 + 3.774
-PROC_AR6 = ANODE_T + 0.0034 * 7380 + 0.00034 * 12400  # 143.1466667 + 25.092 + 4.216
+PROC_AR5 = ANODE_T + 0.04 * 6630 + 0.004 * 11100  # 143.1466667 + 265.2 + 44.4
+PROC_AR6 = ANODE_T + 0.04 * 7380 + 0.004 * 12400  # 143.1466667 + 295.2 + 49.6
 
 
 def test_gwp_set_is_chosen_stated_hashed_and_kept_when_closed(session: Session) -> None:
@@ -433,8 +457,30 @@ def test_a_smelter_year_in_progress_sums_the_months_begun(
     now = datetime(2022, 1, 31, 17, 30, tzinfo=UTC).timestamp()
     monkeypatch.setattr("lingtan.services.carbon.time.time", lambda: now)
     inv = inventory(session, ADMIN, park, Period(2022), "B")
-    # 440 t anode x (1 - 0.02 - 0.004) x 44/12 = 1574.6133 t; CF4 1100 t x 0.034 kg/t x 6630
-    # = 247.962 t; C2F6 1100 x 0.0034 x 11100 = 41.514 t (AR5)
-    assert_allclose(inv["totals"]["scope1_process_co2e_t"], 1574.61333 + 247.962 + 41.514,
+    # 440 t anode x (1 - 0.02 - 0.004) x 44/12 = 1574.6133 t; CF4 1100 t x 0.4 kg/t x 6630
+    # = 2917.2 t; C2F6 1100 x 0.04 x 11100 = 488.4 t (AR5)
+    assert_allclose(inv["totals"]["scope1_process_co2e_t"], 1574.61333 + 2917.2 + 488.4,
                     rtol=1e-6)  # fmt: skip
     assert any("in progress" in n for n in inv["notes"])
+
+
+def test_year_of_monthly_records_keeps_their_measured_parameters(session: Session) -> None:
+    park = build(session)
+    b = session.scalars(select(Enterprise).where(Enterprise.code == "B")).one()
+    # 100 t aluminium and 40 t anodes a month; only January measured CF4 (0.05 kg/t) and sulfur (1 %)
+    for month in range(1, 13):
+        jan = month == 1
+        carbon_inputs.add_production(session, ADMIN, park, "B", Period(2022, month),
+            carbon_inputs.ProductionIn(100.0, 40.0, "lab" if jan else "weighbridge",
+                                       anode_sulfur_fraction=0.01 if jan else None,
+                                       cf4_kg_per_t_al=0.05 if jan else None))  # fmt: skip
+    year, _ = aluminium_production(session, b, Period(2022), park.timezone)
+    assert year is not None and (year.aluminium_t, year.anode_net_consumption_t) == (1200.0, 480.0)
+    # CF4: (100 × 0.05 + 1100 × 0.4 IPCC default) / 1200 = 445 / 1200 kg/t, so the year's CF4 is
+    # 0.445 t = January's 0.005 t + eleven months' 0.44 t
+    assert_allclose(year.cf4_kg_per_t_al, 445.0 / 1200.0, rtol=1e-12)
+    # sulfur by anode consumption: (40 × 0.01 + 440 × 0.02) / 480
+    assert_allclose(year.anode_sulfur_fraction, 9.2 / 480.0, rtol=1e-12)
+    # measured in no month: the default stays the default (and is named so)
+    assert year.c2f6_kg_per_t_al is None and year.anode_ash_fraction is None
+    assert "weighted mean" in year.reference

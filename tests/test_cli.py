@@ -257,3 +257,30 @@ def test_register_max_option_gives_rollovers(data_dir: Path) -> None:
     assert (out[0]["accepted"], out[0]["flagged"], out[0]["rejected"]) == (1, 1, 1)
     assert out[0]["rejections"][0]["row"] == 4
     assert _march_kwh() == pytest.approx(5.0)  # the park total of the only gas meter, in m3
+
+
+def test_a_smelter_records_its_measured_aluminium_factors(data_dir: Path) -> None:
+    # 100 t Al, 40 t net anode; measured CF4 0.05 and C2F6 0.005 kg/t Al replace the IPCC 2006
+    # defaults; anode S and ash keep theirs (2 %, 0.4 %): 40 x 0.976 x 44/12 = 143.146667 t;
+    # CF4 100 x 0.05e-3 x 6630 = 33.15 t; C2F6 100 x 0.005e-3 x 11100 = 5.55 t (AR5)
+    ok("init")
+    ok("park", "add", "P1", "铝园区", "--province", "CN-YN")
+    ok("park", "enterprise", "P1", "S", "铝厂", "--uscc", USCC_A, "--industry", "C3216")
+    ok("park", "meter", "P1", "S-IMP", "--enterprise", "S", "--carrier", "electricity",
+       "--role", "grid_import", "--unit", "MWh", "--interval-min", "60")  # fmt: skip
+    csv = data_dir / "jan.csv"
+    hours = [f"S-IMP,2022-01-{1 + h // 24:02d} {h % 24:02d}:00,1" for h in range(31 * 24)]
+    csv.write_text("meter,timestamp,value\n" + "\n".join(hours) + "\n")
+    ok("import", str(csv), "--park", "P1")
+    ok("carbon", "data", "production", "--park", "P1", "--year", "2022", "--month", "1",
+       "--enterprise", "S", "--aluminium-t", "100", "--anode-t", "40", "--cf4", "0.05",
+       "--c2f6", "0.005", "--reference", "anode-effect monitoring 2022-01")  # fmt: skip
+    inv = json.loads(ok("carbon", "inventory", "--park", "P1", "--year", "2022", "--month", "1",
+                        "--enterprise", "S", "--json"))  # fmt: skip
+    assert inv["totals"]["scope1_process_co2e_t"] == pytest.approx(
+        40 * 0.976 * 44 / 12 + 33.15 + 5.55, rel=1e-9
+    )
+    defaults = {n.split(" = ")[0] for n in inv["notes"] if n.startswith("default: ")}
+    assert defaults == {"default: aluminium:anode_sulfur_fraction",
+                        "default: aluminium:anode_ash_fraction"}  # fmt: skip
+    assert any(n.startswith("override: aluminium:cf4_kg_per_t_al = 0.05") for n in inv["notes"])

@@ -47,9 +47,28 @@ def test_every_row_has_source_and_known_confidence() -> None:
     assert not [r for r in rows if r.confidence == "verify"]
 
 
-def test_span_year_row_has_no_single_year() -> None:
+def test_reporting_grid_average_2023_2025() -> None:
+    # MEE notice on 2023-2025 power-sector GHG reporting (2023-02): the "2022 annual national grid
+    # average factor" 0.5703 tCO2/MWh, quoted by tanpaifang.com/tanguwen/2023/0215/94510.html
     (row,) = [g for g in carbon.grid_factors() if g.kind == "reporting_grid_average"]
-    assert row.year is None and row.confidence == "unverified"
+    assert (row.factor_tco2_per_mwh, row.year, row.confidence) == (0.5703, None, "checked")
+    assert "tanpaifang.com/tanguwen/2023/0215/94510.html" in row.source
+
+
+def test_no_shipped_row_is_unverified_except_the_ones_no_default_uses() -> None:
+    # the fuels without a verified default ship no values; the Yunnan grid mapping is skipped by
+    # the location-based fallback (test_accounting.py)
+    weak = [
+        *(f"fuel:{f.fuel}" for f in carbon.fuel_defaults().values() if f.confidence == "unverified"),
+        *(g.factor_id for g in carbon.grid_factors() if g.confidence == "unverified"),
+        *(a.factor_id for a in carbon.aluminium_defaults().values() if a.confidence == "unverified"),
+        *(f"province:{p.province_code}" for p in carbon.province_grids().values()
+          if p.confidence == "unverified"),
+    ]  # fmt: skip
+    assert sorted(weak) == ["fuel:coke_oven_gas", "fuel:raw_coal", "province:CN-YN"]
+    for name in ("coke_oven_gas", "raw_coal"):
+        f = carbon.fuel_default(name)
+        assert (f.ncv_gj_per_unit, f.carbon_content_tc_per_tj, f.oxidation_rate) == (None,) * 3
 
 
 def test_fuel_defaults_guideline_table() -> None:

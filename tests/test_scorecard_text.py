@@ -12,13 +12,13 @@ from lingtan.services.scorecard_text import basis_items, fmt_qty, indicator_rows
 
 def _card() -> dict:
     # 250 000 tce, 60 000 t CO2, 100 000 MWh grid at 0.5856 tCO2/MWh, 20 000 tce clean energy,
-    # water reuse 85 % (>= 80 %: pass).  A smelter's PFCs: 100 000 t Al x (0.034 kg CF4 x 6630 +
-    # 0.0034 kg C2F6 x 11 100) = 26 316 t CO2e left out; 3.52 % of the inventory estimated.
+    # water reuse 85 % (>= 80 %: pass).  A smelter's PFCs: 100 000 t Al x (0.4 kg CF4 x 6630 +
+    # 0.04 kg C2F6 x 11 100) = 309 600 t CO2e left out; 3.52 % of the inventory estimated.
     park = ParkYear("P", 2022, 250_000.0, 60_000.0, 100_000.0, 0.5856, 0.1229, 20_000.0,
                     guiding_values={"industrial_water_reuse": 0.85})  # fmt: skip
     inputs = {
         "energy_tce": 250_000.0, "energy_completeness": 0.9987, "co2_t": 60_000.0,
-        "non_co2_excluded_co2e_t": 26_316.0, "gwp_set": "AR5", "co2_location_based_t": 12_170.0,
+        "non_co2_excluded_co2e_t": 309_600.0, "gwp_set": "AR5", "co2_location_based_t": 12_170.0,
         "carbon_per_energy_location_based": 12_170.0 / 250_000.0,
         "clean_energy_mwh": 20_000.0 / 0.1229, "clean_energy_tce": 20_000.0,
         "residual_factor_tco2_per_mwh": 0.5856, "electricity_tce_per_mwh": 0.1229,
@@ -65,7 +65,7 @@ def test_basis_names_left_out_gases_and_estimate() -> None:
     assert basis["Location-based sensitivity"].startswith("0.04868 tCO₂/tce (")
     # 20 000 / 0.1229 = 162 733.9 MWh
     assert basis["Clean energy"].startswith("162,734 MWh = 20,000 tce (")
-    assert basis["Non-CO₂ gases left out"] == "26,316 tCO₂e (PFCs CF₄, C₂F₆, AR5)"
+    assert basis["Non-CO₂ gases left out"] == "309,600 tCO₂e (PFCs CF₄, C₂F₆, AR5)"
     assert basis[""] == "The inventory is partly estimated: 3.52% (missing intervals scaled)"
 
 

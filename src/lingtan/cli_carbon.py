@@ -324,11 +324,23 @@ def data_production(park: ParkOpt, year: YearOpt,
                     enterprise: Annotated[str, typer.Option(help="enterprise code")],
                     aluminium_t: Annotated[float, typer.Option("--aluminium-t")],
                     anode_t: Annotated[float, typer.Option("--anode-t", help="net anode use [t]")],
-                    reference: str = "", month: MonthOpt = None) -> None:  # fmt: skip
-    """Record primary aluminium production for a month or year."""
+                    reference: str = "", month: MonthOpt = None,
+                    sulfur: Annotated[float | None, typer.Option(
+                        help="anode sulfur mass fraction [-], measured")] = None,
+                    ash: Annotated[float | None, typer.Option(
+                        help="anode ash mass fraction [-], measured")] = None,
+                    cf4: Annotated[float | None, typer.Option(
+                        help="CF4 [kg/t Al] from anode-effect monitoring")] = None,
+                    c2f6: Annotated[float | None, typer.Option(
+                        help="C2F6 [kg/t Al] from anode-effect monitoring")] = None) -> None:  # fmt: skip
+    """Record primary aluminium production for a month or year.
+
+    Parameters not given use the IPCC 2006 defaults (anode S 2 %, ash 0.4 %; CF4 0.4 and C2F6
+    0.04 kg/t Al of centre-worked prebake cells); ``--reference`` names the measurement.
+    """
+    data = carbon_inputs.ProductionIn(aluminium_t, anode_t, reference, sulfur, ash, cf4, c2f6)
     with park_session(park) as (s, p):
-        rid = carbon_inputs.add_production(s, OPERATOR, p, enterprise, Period(year, month),
-                                           carbon_inputs.ProductionIn(aluminium_t, anode_t, reference))  # fmt: skip
+        rid = carbon_inputs.add_production(s, OPERATOR, p, enterprise, Period(year, month), data)
     console.print(f"production record {rid}")
 
 

@@ -3,6 +3,8 @@ factors from the published sources listed in src/lingtan/reference/data/CARBON_S
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from numpy.testing import assert_allclose
 
@@ -88,6 +90,53 @@ def test_fuel_without_defaults_needs_measured_parameters() -> None:
     assert_allclose(inv.scope1_fuel_co2e_t, 10.89, rtol=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("fuel_name", "unit", "once_shipped"),
+    [
+        ("raw_coal", "t", (20.908, 26.37, 0.94)),
+        ("coke_oven_gas", "10^4 Nm3", (179.81, 13.58, 0.99)),
+    ],
+)
+def test_fuel_without_a_verified_default_is_refused_naming_enterprise_and_parameters(
+    fuel_name: str, unit: str, once_shipped: tuple[float, float, float]
+) -> None:
+    # the guideline values once shipped for these fuels were not found in any copy of the
+    # published table (CARBON_SOURCES.md): the row keeps its unit and no values
+    row = carbon_reference().fuels[fuel_name]
+    assert (row.activity_unit, row.confidence) == (unit, "unverified")
+    assert (row.ncv_gj_per_unit, row.carbon_content_tc_per_tj, row.oxidation_rate) == (None,) * 3
+    assert all(f"{v:g}" in row.source for v in once_shipped)
+    with pytest.raises(MissingFactorError) as err:
+        compute_inventory("SML", Period(2025, 3), YN, [fuel(fuel_name, 10.0, unit)])
+    msg = err.value.message
+    assert msg.startswith("enterprise SML (2025-03): ")
+    assert (
+        "ncv, carbon_content, oxidation_rate: no verified default; record a measured value" in msg
+    )
+    assert err.value.details["parameters"] == ["ncv", "carbon_content", "oxidation_rate"]
+    # a measured NCV alone is not enough
+    ncv_only = MeasuredFuelParameters(fuel=fuel_name, reference="lab", ncv_gj_per_unit=20.0)
+    with pytest.raises(MissingFactorError, match=r"carbon_content, oxidation_rate: no verified"):
+        compute_inventory(
+            "SML", Y2022, YN, [fuel(fuel_name, 10.0, unit)], measured_fuels=[ncv_only]
+        )
+
+
+def test_raw_coal_with_measured_parameters() -> None:
+    # 1000 t raw coal; lab: NCV 21.5 GJ/t, CC 26.0 tC/TJ, OF 0.95
+    # 1000 * 21.5 * 26.0e-3 * 0.95 = 531.05 t C; * 44/12 = 1947.18333333 t CO2
+    m = MeasuredFuelParameters(
+        fuel="raw_coal", reference="lab report 2025-03", ncv_gj_per_unit=21.5,
+        carbon_content_tc_per_tj=26.0, oxidation_rate=0.95,
+    )  # fmt: skip
+    inv = compute_inventory("SML", Period(2025, 3), YN, [fuel("raw_coal", 1000.0, "t")],
+                            measured_fuels=[m])  # fmt: skip
+    assert_allclose(inv.scope1_fuel_co2e_t, 1947.18333333, rtol=1e-9)
+    (line,) = [x for x in inv.lines if x.category == "fuel_combustion"]
+    assert {f.origin for f in line.factors} == {"measured"}
+    assert not any("raw_coal" in n and "confidence" in n for n in inv.notes)
+
+
 def test_activity_without_unit_is_refused() -> None:
     with pytest.raises(UnitError, match="no unit"):
         compute_inventory("E1", Y2022, YN, [fuel("diesel", 100.0, None)])
@@ -105,22 +154,49 @@ def test_negative_quantity_is_refused() -> None:
 
 # --- Scope 1 process: primary aluminium (GB/T 32151.4-2015) -----------------------------------
 
+# IPCC 2006 Guidelines Vol. 3 ch. 4 (as transcribed, with table and page, in bonsai-ipcc 0.5.3
+# data/industry/metal): Table 4.11 baked-anode sulphur 2 % and ash 0.4 %; Table 4.15 Tier 1
+# factors of centre-worked prebake cells CF4 0.4 and C2F6 0.04 kg/t Al.
+IPCC_2006_ALUMINIUM = {
+    "anode_sulfur_fraction": 0.02,
+    "anode_ash_fraction": 0.004,
+    "cf4_kg_per_t_al": 0.4,
+    "c2f6_kg_per_t_al": 0.04,
+}
+
+
+def test_aluminium_defaults_are_the_ipcc_2006_values_and_say_so() -> None:
+    rows = carbon_reference().aluminium
+    for name, value in IPCC_2006_ALUMINIUM.items():
+        assert_allclose(rows[name].value, value, rtol=1e-12)
+        assert rows[name].source.startswith("IPCC 2006 default (not the national guideline")
+        assert rows[name].confidence == "checked"
+
 
 @pytest.mark.parametrize(
     ("gwp_set", "cf4_gwp", "c2f6_gwp"), [("AR5", 6630.0, 11100.0), ("AR6", 7380.0, 12400.0)]
 )
 def test_aluminium_anode_and_pfc(gwp_set: str, cf4_gwp: float, c2f6_gwp: float) -> None:
     # anode: 420 t * (1 - 0.02 - 0.004) * 44/12 = 420 * 0.976 * 3.666667 = 1503.04 t CO2
-    # CF4: 1000 t Al * 0.034 kg/t = 0.034 t; C2F6: 1000 * 0.0034 kg/t = 0.0034 t
+    # CF4: 1000 t Al * 0.4 kg/t = 0.4 t; C2F6: 1000 * 0.04 kg/t = 0.04 t
     prod = AluminiumProduction(aluminium_t=1000.0, anode_net_consumption_t=420.0)
     inv = compute_inventory("AL", Y2022, YN, [], aluminium=prod, gwp_set=gwp_set)  # type: ignore[arg-type]
     by_item = {x.item: x for x in inv.lines if x.category.startswith("process_")}
     assert_allclose(by_item["carbon_anode"].co2e_t, 420 * 0.976 * 44 / 12, rtol=1e-9)
-    assert_allclose(by_item["CF4"].mass_t, 0.034, rtol=1e-9)
-    assert_allclose(by_item["CF4"].co2e_t, 0.034 * cf4_gwp, rtol=1e-9)
-    assert_allclose(by_item["C2F6"].co2e_t, 0.0034 * c2f6_gwp, rtol=1e-9)
-    expected = 1503.04 + 0.034 * cf4_gwp + 0.0034 * c2f6_gwp
+    assert_allclose(by_item["CF4"].mass_t, 0.4, rtol=1e-9)
+    assert_allclose(by_item["CF4"].co2e_t, 0.4 * cf4_gwp, rtol=1e-9)
+    assert_allclose(by_item["C2F6"].co2e_t, 0.04 * c2f6_gwp, rtol=1e-9)
+    expected = 1503.04 + 0.4 * cf4_gwp + 0.04 * c2f6_gwp  # AR5: 1503.04 + 2652 + 444
     assert_allclose(inv.scope1_process_co2e_t, expected, rtol=1e-9)
+    cf4 = next(f for f in by_item["CF4"].factors if f.factor_id == "aluminium:cf4_kg_per_t_al")
+    assert "Table 4.15" in cf4.source and "centre-worked prebake" in cf4.source
+    # each IPCC default used is stated, not only carried in the factor table
+    defaults = sorted(n for n in inv.notes if n.startswith("default: aluminium:"))
+    assert [n.split(" = ")[0] for n in defaults] == [
+        "default: aluminium:anode_ash_fraction", "default: aluminium:anode_sulfur_fraction",
+        "default: aluminium:c2f6_kg_per_t_al", "default: aluminium:cf4_kg_per_t_al",
+    ]  # fmt: skip
+    assert all("IPCC 2006 default (not the national guideline value)" in n for n in defaults)
 
 
 def test_aluminium_measured_pfc_factor_overrides_default() -> None:
@@ -132,6 +208,7 @@ def test_aluminium_measured_pfc_factor_overrides_default() -> None:
     cf4 = next(x for x in inv.lines if x.item == "CF4")
     assert_allclose(cf4.co2e_t, 1000 * 0.02e-3 * 6630, rtol=1e-9)  # 132.6 t CO2e
     assert cf4.overrides
+    assert not any(n.startswith("default: aluminium:cf4") for n in inv.notes)
 
 
 # --- Scope 2 electricity ------------------------------------------------------------------------
@@ -218,6 +295,17 @@ def test_fallback_to_regional_grid_when_province_has_no_factor() -> None:
     f, (fb,) = resolve_location_factor("CN-GD", 2023, carbon_reference())
     assert (f.region_code, f.year, f.factor_tco2_per_mwh) == ("GRID-SOUTH", 2023, 0.4042)
     assert "province_grid.csv" in fb.reason
+
+
+def test_unverified_province_mapping_is_not_used() -> None:
+    # CN-YN -> GRID-SOUTH is unverified.  With the Yunnan rows removed, Yunnan 2023 falls to the
+    # national average 2023 (0.5306), not to the South China grid 2023 (0.4042), and says why.
+    ref = carbon_reference()
+    assert ref.provinces[YN].confidence == "unverified"
+    no_yunnan = dataclasses.replace(ref, grid=tuple(g for g in ref.grid if g.region_code != YN))
+    f, (fb,) = resolve_location_factor(YN, 2023, no_yunnan)
+    assert (f.factor_id, f.factor_tco2_per_mwh) == ("grid:CN:national_average:2023", 0.5306)
+    assert "CN-YN -> GRID-SOUTH in province_grid.csv is unverified and not used" in fb.reason
 
 
 def test_fallback_to_national_average() -> None:

@@ -6,8 +6,9 @@ also has a stable ``factor_id`` and a ``version``: the first 12 hex digits of th
 row as shipped, so a changed value or source changes the version that results cite.
 
 Confidence vocabulary: ``checked`` (the value was found in a copy of the published text, named in
-``source``), ``secondary`` (agreeing secondary copies only), ``unverified`` (not confirmed; results
-that use such a row say so).
+``source``), ``secondary`` (agreeing secondary copies only), ``unverified`` (not confirmed).  An
+``unverified`` fuel row ships no values (its parameters must be measured) and an ``unverified``
+province mapping is not used by the location-based fallback; results list every weak factor used.
 """
 
 from __future__ import annotations
@@ -66,13 +67,24 @@ class FuelDefault:
 
     Emission = activity × NCV × carbon content × oxidation rate × 44/12 (GB/T 32150-2015, 6.x;
     China enterprise GHG accounting guidelines 2013-2015, appendix table of fuel defaults).
+    A parameter is ``None`` where no verified default exists (an empty cell in the CSV): the
+    enterprise records a measured value for the period instead.
+
+    Parameters
+    ----------
+    ncv_gj_per_unit : float or None
+        Net calorific value [GJ per ``activity_unit``].
+    carbon_content_tc_per_tj : float or None
+        Carbon content per unit heat [tC/TJ].
+    oxidation_rate : float or None
+        Carbon oxidation rate [-].
     """
 
     fuel: str
     activity_unit: str
-    ncv_gj_per_unit: float
-    carbon_content_tc_per_tj: float
-    oxidation_rate: float
+    ncv_gj_per_unit: float | None
+    carbon_content_tc_per_tj: float | None
+    oxidation_rate: float | None
     source: str
     confidence: str
     version: str
@@ -129,7 +141,12 @@ class ProvinceGrid:
 
 @dataclass(frozen=True)
 class AluminiumDefault:
-    """A default parameter of the electrolytic aluminium process-emission formulas."""
+    """A default parameter of the electrolytic aluminium process-emission formulas.
+
+    The national guideline values could not be verified; the shipped rows are the IPCC 2006
+    defaults (Vol. 3 ch. 4 Tables 4.11 and 4.15, centre-worked prebake cells), and each row's
+    ``source`` says so.
+    """
 
     parameter: str
     value: float
@@ -176,6 +193,11 @@ def _opt_float(text: str) -> float | None:
         return None
 
 
+def _blank_or_float(text: str) -> float | None:
+    """``None`` for an empty cell (no verified default), else the number (a typo raises)."""
+    return float(text) if text.strip() else None
+
+
 def _year(text: str) -> int | None:
     return int(text) if text.strip().isdigit() else None
 
@@ -202,14 +224,14 @@ def grid_factors() -> tuple[GridFactor, ...]:
 
 @cache
 def fuel_defaults() -> dict[str, FuelDefault]:
-    """Return the national fuel defaults keyed by fuel name."""
+    """Return the national fuel defaults keyed by fuel name (``None`` = no verified default)."""
     return {
         r["fuel"]: FuelDefault(
             fuel=r["fuel"],
             activity_unit=r["activity_unit"],
-            ncv_gj_per_unit=float(r["ncv_gj_per_unit"]),
-            carbon_content_tc_per_tj=float(r["carbon_content_tc_per_tj"]),
-            oxidation_rate=float(r["oxidation_rate"]),
+            ncv_gj_per_unit=_blank_or_float(r["ncv_gj_per_unit"]),
+            carbon_content_tc_per_tj=_blank_or_float(r["carbon_content_tc_per_tj"]),
+            oxidation_rate=_blank_or_float(r["oxidation_rate"]),
             source=r["source"],
             confidence=r["confidence"],
             version=row_version(r),

@@ -47,7 +47,7 @@ from lingtan.engines.accounting import (
 from lingtan.engines.accounting.scope2 import GRID_BY_CONSUMPTION
 from lingtan.engines.energy import carrier_basis
 from lingtan.errors import MissingDataError, NotFoundError, UnitError, ValidationError
-from lingtan.reference.carbon import CarbonReference
+from lingtan.reference.carbon import CarbonReference, aluminium_defaults
 from lingtan.reference.energy import coal_coefficient
 from lingtan.services.carbon_factors import build_reference
 from lingtan.services.principal import Principal, enterprise_scope, meter_scope, require_park
@@ -385,6 +385,39 @@ def _months_begun(period: Period, tz: str) -> int:
     return 12 if now.year > period.year else max(0, now.month if now.year == period.year else 0)
 
 
+# Measured smelter parameters and what weighs each month's value in a sum of months: process
+# emissions are linear in them (anode CO2 ∝ consumption × (1 − S − ash), PFCs ∝ aluminium × factor).
+MEASURED_WEIGHT = {
+    "anode_sulfur_fraction": "anode_net_consumption_t",
+    "anode_ash_fraction": "anode_net_consumption_t",
+    "cf4_kg_per_t_al": "aluminium_t",
+    "c2f6_kg_per_t_al": "aluminium_t",
+}
+
+
+def _weighted_measurements(months: Sequence[ProductionRecord]) -> dict[str, float]:
+    """Measured parameters of a sum of monthly records, each the weighted mean of the months.
+
+    A month without a measurement counts at the default, so that the year's emissions equal the
+    sum of the months' emissions; a parameter measured in no month stays the default.
+    """
+    defaults = aluminium_defaults()
+    out = {}
+    for name, weight in MEASURED_WEIGHT.items():
+        values = [getattr(r, name) for r in months]
+        total = sum(getattr(r, weight) for r in months)
+        if all(v is None for v in values) or total <= 0.0:
+            continue
+        out[name] = (
+            sum(
+                getattr(r, weight) * (defaults[name].value if v is None else v)
+                for r, v in zip(months, values, strict=True)
+            )
+            / total
+        )
+    return out
+
+
 def _smelter_production(
     rows: Sequence[ProductionRecord], ent: Enterprise, period: Period, months: int = 12
 ) -> AluminiumProduction:
@@ -400,9 +433,14 @@ def _smelter_production(
     if period.month is None and months > 0 and set(range(1, months + 1)) <= set(monthly):
         ms = [monthly[k] for k in range(1, months + 1)]
         to_date = "" if months == 12 else f" (year to date, months 1-{months})"
+        measured = _weighted_measurements(ms)
         return AluminiumProduction(
             sum(r.aluminium_t for r in ms), sum(r.anode_net_consumption_t for r in ms),
-            reference=f"sum of {months} monthly production records{to_date}",
+            **measured,
+            reference=f"sum of {months} monthly production records{to_date}" + (
+                "; measured " + ", ".join(measured) + " as the months' weighted mean (anode "
+                "fractions by anode consumption, PFC factors by aluminium), months without a "
+                "measurement at the default" if measured else ""),
             source_id="production_record:" + ",".join(str(r.id) for r in ms),
         )  # fmt: skip
     raise MissingDataError(

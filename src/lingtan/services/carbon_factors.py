@@ -201,7 +201,8 @@ class FuelFactorSpec:
     """A new version of a fuel's combustion defaults, valid from a year or a month.
 
     Parameters left ``None`` are copied from the version in force at ``valid_from`` (shipped or
-    added); a new ``activity_unit`` needs all three, since the NCV is per unit.
+    added); a new ``activity_unit`` needs all three, since the NCV is per unit, and so does a
+    parameter the shipped row leaves empty (no verified default: ``raw_coal``, ``coke_oven_gas``).
     """
 
     fuel: str
@@ -235,7 +236,14 @@ def _fuel_values(
             f"fuel {spec.fuel!r} {what}: give activity_unit, NCV, carbon content and oxidation rate",
             details={"missing": missing + ([] if unit else ["activity_unit"])},
         )
-    values = {k: v if v is not None else getattr(base, k) for k, v in given.items()}
+    merged = {k: v if v is not None else getattr(base, k) for k, v in given.items()}
+    unset = [k for k, v in merged.items() if v is None]
+    if unset:
+        raise ValidationError(
+            f"fuel {spec.fuel!r} has no verified default for {', '.join(unset)}: give them",
+            details={"missing": unset},
+        )
+    values = {k: float(v) for k, v in merged.items()}
     for name, v in values.items():
         if not math.isfinite(v) or v <= 0.0:
             raise ValidationError(f"fuel {spec.fuel!r} {name} = {v!r} must be > 0")

@@ -50,7 +50,11 @@ def _non_negative(**values: float | None) -> None:
 
 @dataclass(frozen=True)
 class ProductionIn:
-    """Primary aluminium production of a period (see :class:`ProductionRecord`)."""
+    """Primary aluminium production of a period (see :class:`ProductionRecord`).
+
+    The four measured parameters are optional: ``None`` uses the IPCC 2006 default (see
+    :class:`lingtan.engines.accounting.AluminiumProduction`); ``reference`` names the measurement.
+    """
 
     aluminium_t: float
     anode_net_consumption_t: float
@@ -81,8 +85,11 @@ def add_production(
             details={"enterprise": ent.code, "industry_code": ent.industry_code},
         )
     _non_negative(
-        aluminium_t=data.aluminium_t, anode_net_consumption_t=data.anode_net_consumption_t
-    )
+        aluminium_t=data.aluminium_t, anode_net_consumption_t=data.anode_net_consumption_t,
+        anode_sulfur_fraction=data.anode_sulfur_fraction,
+        anode_ash_fraction=data.anode_ash_fraction, cf4_kg_per_t_al=data.cf4_kg_per_t_al,
+        c2f6_kg_per_t_al=data.c2f6_kg_per_t_al,
+    )  # fmt: skip
     row = ProductionRecord(enterprise_id=ent.id, year=period.year, month=period.month, **vars(data))
     session.add(row)
     session.flush()

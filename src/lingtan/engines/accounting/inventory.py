@@ -22,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 from lingtan.engines.accounting.model import (
     Activity,
@@ -169,7 +170,8 @@ def compute_inventory(
         roles above (see module docstring); ``submeter`` electricity and water are not used.
     measured_fuels : sequence of MeasuredFuelParameters
         Measured parameters for this entity and period, at most one per fuel; they take
-        precedence over the national defaults.
+        precedence over the national defaults and are required where a fuel has no verified
+        default (``raw_coal``, ``coke_oven_gas``).
     aluminium : AluminiumProduction, optional
         Primary aluminium production data (process CO2 and PFCs).
     instruments : ElectricityInstruments, optional
@@ -191,6 +193,12 @@ def compute_inventory(
     -------
     Inventory
         Totals [t CO2e], lines with provenance, the electricity balance and a content hash.
+
+    Raises
+    ------
+    MissingFactorError
+        If a fuel or aluminium parameter has neither a verified default nor a measured value;
+        the message names the enterprise, the period and every such parameter.
     """
     ref = ref or carbon_reference()
     notes: list[str] = []
@@ -198,12 +206,13 @@ def compute_inventory(
         notes.append("no activity data given: every figure is zero by the caller's declaration")
     measured = _index_measured(measured_fuels)
     elec, heat, fuels = _route(activities, gap_policy, notes)
-    lines = _fuel_lines(fuels, measured, ref, notes)
-    lines += _monthly_fuel_lines(monthly_fuels, set(fuels), gap_policy, ref)
-    if aluminium is not None:
-        lines += aluminium_lines(
-            aluminium, ref.aluminium, _gwp(ref, "CF4", gwp_set), _gwp(ref, "C2F6", gwp_set)
-        )
+    with _naming(entity_id, period):
+        lines = _fuel_lines(fuels, measured, ref, notes)
+        lines += _monthly_fuel_lines(monthly_fuels, set(fuels), gap_policy, ref)
+        if aluminium is not None:
+            lines += aluminium_lines(
+                aluminium, ref.aluminium, _gwp(ref, "CF4", gwp_set), _gwp(ref, "C2F6", gwp_set)
+            )
     mwh = {r: float(sum(q for q, _, _ in elec[r])) for r in ELECTRICITY_ROLES}
     balance = electricity_balance(
         mwh["grid_import"], mwh["grid_export"], mwh["onsite_generation"],
@@ -301,12 +310,28 @@ def _monthly_fuel_lines(
         if u.measured is not None and u.measured.fuel != a.carrier:
             raise ValidationError(f"measured {u.measured.fuel!r} given for fuel {a.carrier!r}")
         qty, comp = _prepare(a, gap_policy)
-        line = fuel_combustion_line(
-            a.carrier, qty, a.unit or "", ref.fuels.get(a.carrier), u.measured, comp,
-            sources=(a.source_id,) if a.source_id else (),
-        )  # fmt: skip
+        try:
+            line = fuel_combustion_line(
+                a.carrier, qty, a.unit or "", ref.fuels.get(a.carrier), u.measured, comp,
+                sources=(a.source_id,) if a.source_id else (),
+            )  # fmt: skip
+        except MissingFactorError as exc:
+            raise MissingFactorError(f"month {u.month:02d}: {exc.message}", exc.details) from exc
         lines.append(dataclasses.replace(line, formula=f"month {u.month:02d}: {line.formula}"))
     return lines
+
+
+@contextmanager
+def _naming(entity_id: str, period: Period) -> Iterator[None]:
+    """Re-raise a missing factor with the enterprise and period it is missing for."""
+    try:
+        yield
+    except MissingFactorError as exc:
+        details = exc.details if isinstance(exc.details, dict) else {}
+        raise MissingFactorError(
+            f"enterprise {entity_id} ({period.label}): {exc.message}",
+            details={"enterprise": entity_id, "period": period.label, **details},
+        ) from exc
 
 
 def _index_measured(items: Sequence[MeasuredFuelParameters]) -> dict[str, MeasuredFuelParameters]:

@@ -80,8 +80,9 @@ class Activity:
 class MeasuredFuelParameters:
     """Enterprise-measured combustion parameters for one fuel and period; they take precedence.
 
-    Any parameter left ``None`` falls back to the national default.  ``ncv_gj_per_unit`` is per
-    ``activity_unit`` (the unit the laboratory reported against).
+    Any parameter left ``None`` falls back to the national default where a verified one is
+    shipped (``raw_coal`` and ``coke_oven_gas`` have none: all three are needed).
+    ``ncv_gj_per_unit`` is per ``activity_unit`` (the unit the laboratory reported against).
     """
 
     fuel: str
@@ -117,9 +118,12 @@ class AluminiumProduction:
     anode_net_consumption_t : float
         Net carbon anode consumption over the period [t].
     anode_sulfur_fraction, anode_ash_fraction : float or None
-        Measured sulfur and ash mass fractions of the anode [-]; ``None`` uses the default.
+        Measured sulfur and ash mass fractions of the anode [-]; ``None`` uses the IPCC 2006
+        default (Vol. 3 Table 4.11: 2 % and 0.4 %).
     cf4_kg_per_t_al, c2f6_kg_per_t_al : float or None
-        Measured PFC emission factors [kg/t Al]; ``None`` uses the default.
+        Measured PFC emission factors [kg/t Al]; ``None`` uses the IPCC 2006 Tier 1 default of
+        centre-worked prebake cells (Vol. 3 Table 4.15: 0.4 and 0.04), which side-worked
+        prebake and Søderberg cells must not rely on.
     reference : str
         Where measured values come from (lab report, anode-effect monitoring record).
     """

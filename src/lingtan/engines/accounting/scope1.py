@@ -7,7 +7,10 @@ China enterprise GHG accounting guidelines (2013-2015 series), formula for fossi
 
 Aluminium follows GB/T 32151.4-2015 / the guideline for China's electrolytic aluminium producers
 (2013): anode consumption ``E = NC × (1 − S − Ash) × 44/12`` and anode-effect PFCs
-``E_PFC = P × EF_PFC`` converted with the GWP-100 of the selected IPCC assessment.
+``E_PFC = P × EF_PFC`` converted with the GWP-100 of the selected IPCC assessment.  The national
+default values of S, Ash and EF_PFC could not be verified; the shipped defaults are the IPCC 2006
+ones (Vol. 3 ch. 4: Table 4.11 anode S 2 % and ash 0.4 %; Table 4.15 Tier 1 factors of
+centre-worked prebake cells, CF4 0.4 and C2F6 0.04 kg/t Al), each labelled so in its source.
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ from lingtan.reference.carbon import AluminiumDefault, FuelDefault, GwpValue
 from lingtan.units import conversion_factor, normalise_unit
 
 CO2_PER_C = 44.0 / 12.0
+PARAMETERS = ("ncv", "carbon_content", "oxidation_rate")
 
 
 def _check_fraction(name: str, value: float, *, upper_open: bool = False) -> None:
     if not math.isfinite(value) or value < 0.0 or value > 1.0 or (upper_open and value == 1.0):
         raise ValidationError(f"{name} = {value!r} is not a fraction in [0, 1]")
+
+
+NO_DEFAULT = "no verified default; record a measured value for the enterprise and period"
 
 
 def _param(
@@ -42,7 +49,8 @@ def _param(
     measured_value: float | None,
     default: FuelDefault | None,
     measured: MeasuredFuelParameters | None,
-) -> tuple[float, FactorUse]:
+) -> tuple[float, FactorUse] | None:
+    """Return the measured value if given, else the default; ``None`` if neither exists."""
     if measured is not None and measured_value is not None:
         return measured_value, FactorUse(
             factor_id=f"fuel:{fuel}:{name}",
@@ -54,9 +62,7 @@ def _param(
             origin="measured",
         )
     if default is None or default_value is None:
-        raise MissingFactorError(
-            f"fuel {fuel!r}: no national default and no measured value for {name}"
-        )
+        return None
     return default_value, FactorUse(
         factor_id=f"fuel:{fuel}:{name}",
         version=default.version,
@@ -87,7 +93,8 @@ def fuel_combustion_line(
     unit : str
         Unit of ``quantity``; converted to the unit the NCV refers to.
     default : FuelDefault or None
-        National default parameters, or ``None`` if none are shipped.
+        National default parameters, or ``None`` if none are shipped; a ``None`` parameter in
+        it has no verified default and must be measured.
     measured : MeasuredFuelParameters, optional
         Enterprise-measured parameters for this fuel and period; each given value takes
         precedence over the default and is listed in the line's ``overrides``.
@@ -100,7 +107,8 @@ def fuel_combustion_line(
     Raises
     ------
     MissingFactorError
-        If a parameter has neither a default nor a measured value.
+        If a parameter has neither a verified default nor a measured value (the message names
+        every such parameter).
     UnitError
         If ``unit`` cannot be converted to the parameter unit.
     """
@@ -110,21 +118,26 @@ def fuel_combustion_line(
         param_unit = normalise_unit(default.activity_unit)
     else:
         raise MissingFactorError(
-            f"fuel {fuel!r}: no national default; measured parameters must state activity_unit"
+            f"fuel {fuel!r}: activity_unit, ncv, carbon_content, oxidation_rate: {NO_DEFAULT}",
+            details={"fuel": fuel, "parameters": ["activity_unit", *PARAMETERS]},
         )
     d, m = default, measured
-    ncv, ncv_use = _param(
-        fuel, "ncv", f"GJ/{param_unit}",
-        d.ncv_gj_per_unit if d else None, m.ncv_gj_per_unit if m else None, d, m,
-    )  # fmt: skip
-    cc, cc_use = _param(
-        fuel, "carbon_content", "tC/TJ",
-        d.carbon_content_tc_per_tj if d else None, m.carbon_content_tc_per_tj if m else None, d, m,
-    )  # fmt: skip
-    ox, ox_use = _param(
-        fuel, "oxidation_rate", "-",
-        d.oxidation_rate if d else None, m.oxidation_rate if m else None, d, m,
-    )  # fmt: skip
+    found = {
+        name: _param(fuel, name, p_unit, getattr(d, attr, None), getattr(m, attr, None), d, m)
+        for name, p_unit, attr in (
+            ("ncv", f"GJ/{param_unit}", "ncv_gj_per_unit"),
+            ("carbon_content", "tC/TJ", "carbon_content_tc_per_tj"),
+            ("oxidation_rate", "-", "oxidation_rate"),
+        )
+    }
+    missing = [name for name, got in found.items() if got is None]
+    if missing:
+        raise MissingFactorError(
+            f"fuel {fuel!r}: {', '.join(missing)}: {NO_DEFAULT}",
+            details={"fuel": fuel, "parameters": missing,
+                     "default_source": d.source if d is not None else None},
+        )  # fmt: skip
+    (ncv, ncv_use), (cc, cc_use), (ox, ox_use) = (v for v in found.values() if v is not None)
     _check_fraction(f"fuel {fuel!r} oxidation rate", ox)
     activity = quantity * conversion_factor(unit, param_unit)
     co2_t = activity * ncv * cc * 1e-3 * ox * CO2_PER_C
@@ -169,7 +182,11 @@ def _al_param(
         )
     row = defaults.get(name)
     if row is None:
-        raise MissingFactorError(f"aluminium: no default and no measured value for {name}")
+        raise MissingFactorError(
+            f"aluminium: {name}: no verified default; record a measured value in the production "
+            "record of the enterprise and period",
+            details={"parameter": name},
+        )
     return row.value, FactorUse(
         factor_id=row.factor_id,
         version=row.version,
@@ -198,7 +215,8 @@ def aluminium_lines(
     production : AluminiumProduction
         Aluminium produced [t], net anode consumption [t] and optional measured parameters.
     defaults : mapping of str to AluminiumDefault
-        Default anode sulfur and ash fractions and PFC emission factors [kg/t Al].
+        Default anode sulfur and ash fractions [-] and PFC emission factors [kg/t Al] (the
+        IPCC 2006 values for centre-worked prebake cells; other cells record measured ones).
     gwp_cf4, gwp_c2f6 : GwpValue
         GWP-100 of CF4 and C2F6 in the selected assessment (AR5 or AR6).
 

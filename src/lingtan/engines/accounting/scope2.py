@@ -6,7 +6,9 @@ published, each step stated in the result:
 
 1. the province's factor for the year;
 2. the province's factor for the latest earlier year;
-3. the regional grid's factor (``province_grid.csv``) for the year, then the latest earlier year;
+3. the regional grid's factor (``province_grid.csv``) for the year, then the latest earlier year
+   — skipped if the province's mapping is ``unverified`` (Yunnan: its grid region is not
+   confirmed against the announcements' annex), and the fallback says so;
 4. the national average for the year, then the latest earlier year.
 
 A later year is never used for an earlier period; if nothing qualifies the engine raises.
@@ -78,10 +80,16 @@ def resolve_location_factor(
     steps: list[tuple[str, str, str]] = [(province_code, "provincial", "province")]
     mapping = ref.provinces.get(province_code)
     no_region_reason = ""
-    if mapping is not None:
-        steps.append((mapping.grid_code, "regional", f"regional grid of {province_code}"))
-    else:
+    if mapping is None:
         no_region_reason = f"; {province_code} has no regional grid in province_grid.csv"
+    elif mapping.confidence == "unverified":
+        no_region_reason = (
+            f"; the mapping {province_code} -> {mapping.grid_code} in province_grid.csv is "
+            "unverified and not used"
+        )
+        mapping = None
+    else:
+        steps.append((mapping.grid_code, "regional", f"regional grid of {province_code}"))
     steps.append((NATIONAL, "national_average", "national average"))
     tried: list[str] = []
     for region, kind, label in steps:

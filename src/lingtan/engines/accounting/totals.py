@@ -19,6 +19,9 @@ SCOPE1_FUEL = frozenset({"fuel_combustion"})
 SCOPE1_PROCESS = frozenset({"process_aluminium_anode", "process_aluminium_pfc"})
 SCOPE2_LOCATION = frozenset({"electricity_location", "purchased_heat"})
 SCOPE2_MARKET = frozenset({"electricity_market", "purchased_heat"})
+#: Defaults taken from the IPCC 2006 Guidelines because the national value is not verified
+#: (aluminium_defaults.csv); every use is stated in the notes.
+INTERNATIONAL_DEFAULTS = ("aluminium:",)
 
 
 def _sum(lines: Sequence[EmissionLine], categories: frozenset[str]) -> float:
@@ -26,7 +29,10 @@ def _sum(lines: Sequence[EmissionLine], categories: frozenset[str]) -> float:
 
 
 def provenance_notes(lines: Sequence[EmissionLine]) -> list[str]:
-    """Return the sorted notes a report must show: fallbacks, overrides, weak factors, gaps."""
+    """Return the sorted notes a report must show: fallbacks, overrides, weak factors, gaps.
+
+    IPCC defaults used in place of unverified national ones are listed as ``default:`` notes.
+    """
     notes: set[str] = set()
     for x in lines:
         for fb in x.fallbacks:
@@ -36,6 +42,9 @@ def provenance_notes(lines: Sequence[EmissionLine]) -> list[str]:
         for f in x.factors:
             if f.confidence in {"unverified", "secondary"}:
                 notes.add(f"factor {f.factor_id} has confidence '{f.confidence}'")
+            if f.origin == "default" and f.factor_id.startswith(INTERNATIONAL_DEFAULTS):
+                first = f.source.split(";")[0]
+                notes.add(f"default: {f.factor_id} = {f.value:g} {f.unit}, {first}")
         c = x.completeness
         if c.is_estimate:
             notes.add(
@@ -117,4 +126,4 @@ def aggregate_inventories(entity_id: str, inventories: Sequence[Inventory]) -> I
 
 
 def _is_line_note(note: str) -> bool:
-    return note.startswith(("fallback:", "override:", "factor ", "estimate:"))
+    return note.startswith(("fallback:", "override:", "factor ", "default:", "estimate:"))
