@@ -27,6 +27,7 @@ whole hours.  Both databases take the same steps, in the caller's transaction:
 
 from __future__ import annotations
 
+import io
 import math
 import queue
 import sqlite3
@@ -467,28 +468,37 @@ def _merge(
     if not _write_merged(conn, fresh, known):
         return None
     if revised.height:
-        user_id = conn.execute(
-            text("SELECT user_id FROM import_batch WHERE id = :b"), {"b": batch_id}
-        ).scalar()
-        now = datetime.now(UTC)
-        conn.execute(
-            insert(ReadingRevision),
-            [
-                {
-                    "meter_id": m,
-                    "ts": t,
-                    "old_value": old,
-                    "new_value": value,
-                    "batch_id": batch_id,
-                    "user_id": user_id,
-                    "created_at": now,
-                }
-                for m, t, old, value in revised.select(
-                    "meter_id", "ts", "old_value", "value"
-                ).iter_rows()
-            ],
-        )
+        write_revisions(conn, revised.select("meter_id", "ts", "old_value", "value"), batch_id)
     return counts
+
+
+REVISION_COLUMNS = ("meter_id", "ts", "old_value", "new_value", "batch_id", "user_id", "created_at")
+
+
+def write_revisions(conn: Connection, changes: pl.DataFrame, batch_id: int) -> None:
+    """Record changed values (meter_id, ts, old_value, value) as revisions of the batch.
+
+    Each names the batch, its user and the time (UTC).  PostgreSQL takes them with one ``COPY``.
+    """
+    user_id = conn.execute(
+        text("SELECT user_id FROM import_batch WHERE id = :b"), {"b": batch_id}
+    ).scalar()
+    now = datetime.now(UTC)
+    rows = changes.rename({"value": "new_value"}).with_columns(
+        batch_id=pl.lit(batch_id, pl.Int64), user_id=pl.lit(user_id, pl.Int64)
+    )
+    if conn.dialect.name == "postgresql":
+        buf = io.StringIO()
+        rows.with_columns(created_at=pl.lit(now.isoformat())).select(REVISION_COLUMNS).write_csv(
+            buf, include_header=False, float_precision=None
+        )
+        sql = f"COPY reading_revision ({', '.join(REVISION_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as cp:  # type: ignore[union-attr]
+            cp.write(buf.getvalue())
+        return
+    conn.execute(
+        insert(ReadingRevision), [{**r, "created_at": now} for r in rows.iter_rows(named=True)]
+    )
 
 
 def _rows(block: HourBlock, mask: np.ndarray) -> HourBlock:
