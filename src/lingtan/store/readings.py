@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from psycopg.errors import UniqueViolation
+from psycopg.errors import DeadlockDetected, UniqueViolation
 from sqlalchemy import Connection, bindparam, insert, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from lingtan.errors import ConflictError
 from lingtan.store.models import ReadingHourly, ReadingRevision
@@ -288,7 +288,8 @@ def load_new(conn: Connection, blocks: Sequence[HourBlock]) -> bool:
     savepoint = conn.begin_nested()
     try:
         write_hours(conn, "reading_hourly", blocks)
-    except (IntegrityError, UniqueViolation, sqlite3.IntegrityError):  # a key is there (any driver)
+    # a key is there (any driver), or a concurrent writer waits for one of these new hours
+    except (IntegrityError, UniqueViolation, DeadlockDetected, sqlite3.IntegrityError):
         savepoint.rollback()
         return False
     savepoint.commit()
@@ -411,11 +412,16 @@ def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> Merg
         return MergeCounts(frame.height, 0, 0)
     for _ in range(MERGE_ATTEMPTS):
         savepoint = conn.begin_nested()
-        counts = _merge(conn, frame, ranges, interval_s, batch_id)
+        try:
+            counts = _merge(conn, frame, ranges, interval_s, batch_id)
+        except DBAPIError as exc:
+            if not isinstance(exc.orig, DeadlockDetected):
+                raise
+            counts = None  # two writers waited on each other's new hours; this one steps back
         if counts is not None:
             savepoint.commit()
             return counts
-        savepoint.rollback()  # a new hour was inserted by a concurrent writer: read again
+        savepoint.rollback()  # a concurrent writer inserted one of the hours: read again
     raise ConflictError(
         "readings of these meters and hours are being written concurrently; try again"
     )
@@ -613,7 +619,7 @@ def load_new_stream(
         writer.join()
     if failed:
         savepoint.rollback()
-        if isinstance(failed[0], UniqueViolation | DuplicateInterval):
+        if isinstance(failed[0], UniqueViolation | DeadlockDetected | DuplicateInterval):
             return False
         raise failed[0]
     savepoint.commit()
