@@ -266,6 +266,16 @@ def test_device_key_writes_only_its_meters(api: tuple[TestClient, dict[str, Any]
 # --- the tenancy walk ---------------------------------------------------------------------------
 
 FOREIGN = ("乙公司", "B Co.", USCC_B, "B-IMP", "丙公司", "另一园区")
+# Routes whose empty body would stop at validation (422): a valid body naming enterprise B, so
+# that the walk reaches the service's tenancy check (expected 403 or 404).
+CARBON = "/api/v1/parks/{park_code}/carbon"
+B_JAN = {"enterprise": "B", "year": 2025, "month": 1}
+BODIES: dict[str, dict[str, Any]] = {
+    f"{CARBON}/production": {**B_JAN, "aluminium_t": 100.0, "anode_net_consumption_t": 40.0},
+    f"{CARBON}/measured": {**B_JAN, "fuel": "natural_gas", "reference": "lab",
+                           "ncv_gj_per_unit": 380.0},
+    f"{CARBON}/contracts": {**B_JAN, "mwh": 10.0, "contract_ref": "C1"},
+}  # fmt: skip
 
 
 def _fill(path: str, park: str, ids: dict[str, Any]) -> str:
@@ -304,7 +314,8 @@ def test_enterprise_user_never_sees_another_enterprise_on_any_route(
         for method in ops:
             for park in ("P1", "P2"):
                 url = _fill(path, park, ids)
-                r = client.request(method.upper(), url, headers=h, params=params, json={})
+                body = BODIES.get(path, {}) if method == "post" else {}
+                r = client.request(method.upper(), url, headers=h, params=params, json=body)
                 walked += 1
                 text = r.text
                 leaked = [f for f in FOREIGN if f in text]
@@ -313,11 +324,14 @@ def test_enterprise_user_never_sees_another_enterprise_on_any_route(
                     assert r.status_code >= 400, (
                         f"{method.upper()} {url} accepted a write: {r.status_code}"
                     )
+                if method == "post" and path in BODIES:
+                    assert r.status_code in (403, 404), f"POST {url}: {r.status_code} {text}"
                 if park == "P2" and "{park_code}" in path or "{enterprise_id}" in path:
                     assert r.status_code in (403, 404, 422), (
                         f"{method.upper()} {url}: {r.status_code}"
                     )
     assert walked >= 2 * 15
+    assert set(BODIES) <= set(spec["paths"])  # the walk covered the carbon input routes
     # and the positive case: A's own data is visible to A
     r = client.get(
         "/api/v1/parks/P1/energy",

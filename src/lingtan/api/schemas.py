@@ -232,3 +232,112 @@ class UserOut(BaseModel):
     park_id: int | None
     enterprise_id: int | None
     display_name: str
+
+
+# --- carbon accounting inputs (see lingtan.services.carbon_inputs) -------------------------------
+
+
+class InputPeriodIn(BaseModel):
+    """The enterprise (by code) and the month, or year, a carbon input is recorded for."""
+
+    enterprise: str = Field(min_length=1, description="enterprise code")
+    year: int
+    month: int | None = Field(None, ge=1, le=12, description="omit for the whole year")
+
+
+class InputRecordOut(BaseModel):
+    """What every recorded carbon input carries besides its values."""
+
+    id: int
+    enterprise: str
+    year: int
+    month: int | None
+    period: str = Field(description="2022 for a year, 2022-01 for a month")
+    created_at: datetime
+
+
+class ProductionRecordIn(InputPeriodIn):
+    """Primary aluminium production of a smelter (GB/T 4754-2017 C3216) for a period.
+
+    Omitted measurements use the IPCC 2006 defaults (Vol. 3 Tables 4.11 and 4.15): anode sulfur
+    2 %, ash 0.4 %; CF4 0.4 and C2F6 0.04 kg/t Al of centre-worked prebake cells.
+    """
+
+    aluminium_t: float = Field(ge=0, description="primary aluminium produced [t]")
+    anode_net_consumption_t: float = Field(ge=0, description="net carbon anode consumption [t]")
+    anode_sulfur_fraction: float | None = Field(
+        None, ge=0, le=1, description="measured anode sulfur mass fraction [-]"
+    )
+    anode_ash_fraction: float | None = Field(
+        None, ge=0, le=1, description="measured anode ash mass fraction [-]"
+    )
+    cf4_kg_per_t_al: float | None = Field(
+        None, ge=0, description="measured CF4 emission factor [kg/t Al]"
+    )
+    c2f6_kg_per_t_al: float | None = Field(
+        None, ge=0, description="measured C2F6 emission factor [kg/t Al]"
+    )
+    reference: str = Field(
+        "", max_length=300, description="where the figures come from; needed with measurements"
+    )
+
+
+class ProductionRecordOut(InputRecordOut):
+    """A recorded aluminium production (``None``: the default applies).
+
+    The newest record of a period is the one an inventory uses.
+    """
+
+    aluminium_t: float
+    anode_net_consumption_t: float
+    anode_sulfur_fraction: float | None
+    anode_ash_fraction: float | None
+    cf4_kg_per_t_al: float | None
+    c2f6_kg_per_t_al: float | None
+    reference: str
+
+
+class MeasuredParametersIn(InputPeriodIn):
+    """Measured combustion parameters of a fuel, or steam's enthalpy; omitted: the default."""
+
+    fuel: str = Field(description="fuel as in the factor tables (natural_gas, diesel …) or steam")
+    reference: str = Field(min_length=1, max_length=300, description="lab report, date")
+    activity_unit: str | None = Field(
+        None, description="unit the NCV is per (t, 10^4 Nm3 …); default: the fuel's"
+    )
+    ncv_gj_per_unit: float | None = Field(
+        None, gt=0, description="net calorific value [GJ/activity unit]; steam: enthalpy [GJ/t]"
+    )
+    carbon_content_tc_per_tj: float | None = Field(None, gt=0, description="[tC/TJ]")
+    oxidation_rate: float | None = Field(None, gt=0, le=1, description="[-]")
+
+
+class MeasuredParametersOut(InputRecordOut):
+    """Recorded measured fuel parameters (``None``: the default applies).
+
+    The newest record of a fuel and period is the one an inventory uses.
+    """
+
+    fuel: str
+    reference: str
+    activity_unit: str | None
+    ncv_gj_per_unit: float | None
+    carbon_content_tc_per_tj: float | None
+    oxidation_rate: float | None
+
+
+class GreenContractIn(InputPeriodIn):
+    """Green power contracted and delivered in a period (once per reference and period)."""
+
+    mwh: float = Field(ge=0, description="green power delivered in the period [MWh]")
+    contract_ref: str = Field(min_length=1, max_length=200, description="contract id")
+    replace: bool = Field(
+        False, description="update the record of this reference and period instead"
+    )
+
+
+class GreenContractOut(InputRecordOut):
+    """A recorded green power contract delivery [MWh]."""
+
+    mwh: float
+    contract_ref: str

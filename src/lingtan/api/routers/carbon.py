@@ -1,4 +1,4 @@
-"""Carbon: inventories, scorecard, green certificates, factor versions, closed inventories."""
+"""Carbon: inventories, scorecard, inputs, green certificates, factor versions, closed inventories."""
 
 from __future__ import annotations
 
@@ -8,11 +8,21 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from lingtan.api.deps import CurrentPrincipal, ParkDep, SessionDep
+from lingtan.api.schemas import (
+    GreenContractIn,
+    GreenContractOut,
+    InputPeriodIn,
+    MeasuredParametersIn,
+    MeasuredParametersOut,
+    ProductionRecordIn,
+    ProductionRecordOut,
+)
 from lingtan.engines.accounting import Period
 from lingtan.engines.certificates import ClaimPolicy
 from lingtan.services import (
     carbon_closing,
     carbon_factors,
+    carbon_inputs,
     carbon_reports,
     certificates,
     scorecard,
@@ -100,6 +110,105 @@ def park_scorecard(
     if format == "xlsx":
         return _file(carbon_reports.workbook(inv, card, lang), "xlsx", name)
     return _file(carbon_reports.pdf(inv, card, lang), "pdf", name)
+
+
+# --- inputs: production, measured fuel parameters, green power contracts -----------------------
+# Recorded by the enterprise's users, the park's manager or an admin; read by every person of the
+# park within their scope (lingtan.services.carbon_inputs decides both).
+
+INPUT_ENTERPRISE = Query(None, description="enterprise code; omit for every visible enterprise")
+INPUT_YEAR = Query(None, description="calendar year; omit for every year")
+
+
+def _period(body: InputPeriodIn) -> Period:
+    return Period(body.year, body.month)
+
+
+def _values(body: InputPeriodIn) -> dict[str, Any]:
+    """Return the body's recorded values: everything but the enterprise and period."""
+    return body.model_dump(exclude=set(InputPeriodIn.model_fields))
+
+
+@router.post("/production", response_model=ProductionRecordOut, status_code=201)
+def add_production(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: ProductionRecordIn
+) -> ProductionRecordOut:
+    """Record a smelter's aluminium production for a month or year (newest record is used)."""
+    data = carbon_inputs.ProductionIn(**_values(body))
+    rid = carbon_inputs.add_production(session, p, park, body.enterprise, _period(body), data)
+    (out,) = carbon_inputs.list_production(session, p, park, record_id=rid)
+    return ProductionRecordOut.model_validate(out)
+
+
+@router.get("/production", response_model=list[ProductionRecordOut])
+def list_production(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    enterprise: str | None = INPUT_ENTERPRISE,
+    year: int | None = INPUT_YEAR,
+) -> list[ProductionRecordOut]:
+    """List the aluminium production records visible to the caller."""
+    rows = carbon_inputs.list_production(session, p, park, enterprise, year)
+    return [ProductionRecordOut.model_validate(r) for r in rows]
+
+
+@router.post("/measured", response_model=MeasuredParametersOut, status_code=201)
+def add_measured(
+    park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: MeasuredParametersIn
+) -> MeasuredParametersOut:
+    """Record measured parameters of a fuel (or a steam enthalpy) for a month or year."""
+    data = carbon_inputs.MeasuredIn(**_values(body))
+    rid = carbon_inputs.add_measured(session, p, park, body.enterprise, _period(body), data)
+    (out,) = carbon_inputs.list_measured(session, p, park, record_id=rid)
+    return MeasuredParametersOut.model_validate(out)
+
+
+@router.get("/measured", response_model=list[MeasuredParametersOut])
+def list_measured(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    enterprise: str | None = INPUT_ENTERPRISE,
+    year: int | None = INPUT_YEAR,
+) -> list[MeasuredParametersOut]:
+    """List the measured fuel parameter records visible to the caller."""
+    rows = carbon_inputs.list_measured(session, p, park, enterprise, year)
+    return [MeasuredParametersOut.model_validate(r) for r in rows]
+
+
+@router.post("/contracts", response_model=GreenContractOut, status_code=201)
+def add_contract(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    body: GreenContractIn,
+    response: Response,
+) -> GreenContractOut:
+    """Record green power delivered under a contract in a month or year (once per period).
+
+    A second record of the reference for an overlapping period is refused (409); ``replace``
+    updates the record of the same period instead (200).
+    """
+    rid = carbon_inputs.add_contract(session, p, park, body.enterprise, _period(body), body.mwh,
+                                     body.contract_ref, body.replace)  # fmt: skip
+    if body.replace:
+        response.status_code = 200
+    (out,) = carbon_inputs.list_contracts(session, p, park, record_id=rid)
+    return GreenContractOut.model_validate(out)
+
+
+@router.get("/contracts", response_model=list[GreenContractOut])
+def list_contracts(
+    park: ParkDep,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    enterprise: str | None = INPUT_ENTERPRISE,
+    year: int | None = INPUT_YEAR,
+) -> list[GreenContractOut]:
+    """List the green power contract records visible to the caller."""
+    rows = carbon_inputs.list_contracts(session, p, park, enterprise, year)
+    return [GreenContractOut.model_validate(r) for r in rows]
 
 
 class CloseIn(BaseModel):
