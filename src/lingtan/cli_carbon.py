@@ -38,6 +38,7 @@ from lingtan.services import (
     scorecard,
 )
 from lingtan.services.carbon import check_gap_policy, check_gwp_set
+from lingtan.services.inventory_text import notes_text
 from lingtan.services.scorecard_text import indicator_rows
 from lingtan.store.session import session_scope
 
@@ -115,7 +116,7 @@ def inventory_cmd(park: ParkOpt, year: YearOpt, month: MonthOpt = None, enterpri
             console.print(f"  {e['entity']:<8} scope1 {e['totals']['scope1_co2e_t']:>14,.1f}  "
                           f"scope2 loc {e['totals']['scope2_location_co2e_t']:>14,.1f}  "
                           f"mkt {e['totals']['scope2_market_co2e_t']:>14,.1f} t")  # fmt: skip
-        for n in inv["notes"]:
+        for n in notes_text(inv, lang.value):  # in the report language, as in the reports
             console.print(f"  - {n}", highlight=False)
         console.print(f"GWP-100 set {inv['gwp_set']}, content hash {inv['content_hash']}")
     _outputs(inv, None, xlsx, pdf, lang.value)

@@ -44,6 +44,7 @@ from lingtan.engines.accounting import (
     aggregate_inventories,
     compute_inventory,
 )
+from lingtan.engines.accounting.notes import text
 from lingtan.engines.accounting.scope2 import GRID_BY_CONSUMPTION
 from lingtan.engines.energy import carrier_basis
 from lingtan.errors import MissingDataError, NotFoundError, UnitError, ValidationError
@@ -91,7 +92,7 @@ def default_steam_enthalpy_gj_per_t() -> tuple[float, str]:
     match = re.search(r"([\d.]+)\s*MJ/t", row.note)
     if match is None:
         raise MissingDataError("GB/T 2589 steam row has no MJ/t note; give a measured enthalpy")
-    return float(match.group(1)) / 1000.0, f"{row.source}, low-pressure steam {row.note}"
+    return float(match.group(1)) / 1000.0, text("steam_default", source=row.source, value=row.note)
 
 
 # --- activities from metered data ---------------------------------------------------------------
@@ -145,9 +146,10 @@ def counted_meters(ent: Enterprise, meters: Sequence[Meter]) -> tuple[list[Meter
             used.append(m)
         elif m.id in would_count:
             parent = codes.get(m.parent_id or 0, str(m.parent_id))
-            notes.append(f"meter {m.code} ({m.carrier}/{m.role}) not added: sub-meter of {parent}")
+            notes.append(text("meter_sub_meter", code=m.code, carrier=m.carrier, role=m.role,
+                              parent=parent))  # fmt: skip
         else:  # the text of these notes is part of park inventories' content hash: keep it
-            notes.append(f"meter {m.code} ({m.carrier}/{m.role}) not added: not a boundary meter")
+            notes.append(text("meter_not_boundary", code=m.code, carrier=m.carrier, role=m.role))
     return used, notes
 
 
@@ -171,10 +173,8 @@ def _steam_activity(
     except UnitError:
         return Activity("steam", m.role, qty, m.unit, m.code, present, expected), ""
     gj_per_t = enthalpy[0]
-    note = (
-        f"steam meter {m.code}: {t:.6g} t × {gj_per_t:g} GJ/t = {t * gj_per_t:.6g} GJ "
-        f"({enthalpy[1]})"
-    )
+    note = text("steam_energy", code=m.code, mass_t=t, gj_per_t=gj_per_t,
+                energy_gj=t * gj_per_t, enthalpy=enthalpy[1])  # fmt: skip
     return Activity("steam", m.role, t * gj_per_t, "GJ", m.code, present, expected), note
 
 
@@ -202,7 +202,7 @@ def elapsed_end(period: Period, start_s: int, end_s: int, tz: str) -> tuple[int,
     if not hour_elapsed(start_s):
         raise ValidationError(f"period {period.label} has no whole hour elapsed yet: no inventory")
     local = datetime.fromtimestamp(hour_s, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-    return hour_s, [f"period {period.label} in progress: figures to date, up to {local} ({tz})"]
+    return hour_s, [text("in_progress", period=period.label, until=local, tz=tz)]
 
 
 def meter_activities(
@@ -229,7 +229,7 @@ def meter_activities(
         qty, present = sums.get(m.id, (0.0, 0))
         expected = (end_s - start_s) // m.interval_s
         if expected == 0:  # a period in progress shorter than the meter's interval
-            notes.append(f"meter {m.code}: no whole {m.interval_s // 60}-minute interval elapsed")
+            notes.append(text("no_interval", code=m.code, minutes=m.interval_s // 60))
             continue
         if m.carrier == "steam":
             act, note = _steam_activity(m, qty, present, expected, enthalpy)
@@ -261,9 +261,9 @@ def _hourly_sums(
 def _steam_enthalpy(session: Session, ent: Enterprise, period: Period) -> tuple[float, str]:
     for r in _period_params(session, MeasuredFuelParameter, ent.id, period):
         if r.fuel == "steam" and r.ncv_gj_per_unit is not None:
-            return r.ncv_gj_per_unit, f"measured enthalpy ({r.reference})"
+            return r.ncv_gj_per_unit, text("enthalpy_measured", reference=r.reference)
     value, cite = default_steam_enthalpy_gj_per_t()
-    return value, f"default: {cite}"
+    return value, text("enthalpy_default", source=cite)
 
 
 # --- other inputs: measured fuels, production, instruments --------------------------------------
@@ -372,9 +372,8 @@ def aluminium_production(
     if not is_aluminium_smelter(ent.industry_code):
         ids = ", ".join(str(r.id) for r in sorted(rows, key=lambda r: r.id))
         return None, [
-            f"aluminium production records {ids} of {ent.code} not used: {ent.code} "
-            f"(industry {ent.industry_code}) is not a primary aluminium smelter "
-            f"(GB/T 4754-2017 {ALUMINIUM_INDUSTRY})"
+            text("not_a_smelter", ids=ids, enterprise=ent.code, industry=ent.industry_code,
+                 smelter_class=ALUMINIUM_INDUSTRY)
         ] if rows else []  # fmt: skip
     return _smelter_production(rows, ent, period, _months_begun(period, tz)), []
 
@@ -432,15 +431,14 @@ def _smelter_production(
     monthly = {r.month: r for r in reversed(rows) if r.month is not None}
     if period.month is None and months > 0 and set(range(1, months + 1)) <= set(monthly):
         ms = [monthly[k] for k in range(1, months + 1)]
-        to_date = "" if months == 12 else f" (year to date, months 1-{months})"
+        summed = "months_summed" if months == 12 else "months_summed_to_date"
         measured = _weighted_measurements(ms)
+        reference = [text(summed, months=months)]
+        reference += [text("months_weighted", names=", ".join(measured))] if measured else []
         return AluminiumProduction(
             sum(r.aluminium_t for r in ms), sum(r.anode_net_consumption_t for r in ms),
             **measured,
-            reference=f"sum of {months} monthly production records{to_date}" + (
-                "; measured " + ", ".join(measured) + " as the months' weighted mean (anode "
-                "fractions by anode consumption, PFC factors by aluminium), months without a "
-                "measurement at the default" if measured else ""),
+            reference="; ".join(reference),
             source_id="production_record:" + ",".join(str(r.id) for r in ms),
         )  # fmt: skip
     raise MissingDataError(

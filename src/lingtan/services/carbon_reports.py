@@ -2,8 +2,10 @@
 
 Both take the JSON-ready results of :mod:`lingtan.services.carbon_closing` and
 :mod:`lingtan.services.scorecard`; labels, emission categories, items and factor origins are
-Chinese by default and English with ``lang="en"`` (any other language is refused).  Notes and
-formulas are the engine's own text.  The scorecard is written in words by
+Chinese by default and English with ``lang="en"`` (any other language is refused).  The notes,
+the formulas with words and the engine's own factor sources are written in the language by
+:mod:`lingtan.services.inventory_text` (estimated shares to two significant digits under 1 %);
+codes, numbers, units and cited sources stay as they are.  The scorecard is written in words by
 :mod:`lingtan.services.scorecard_text`, as the dashboard shows it: the indicator's name in the
 notice, its kind, value and threshold with units, status, the gap in physical terms or the data
 needed, and the basis the scorecard is computed from.  The Chinese PDF uses ReportLab's built-in
@@ -34,7 +36,13 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from lingtan.engines.accounting.scope2 import GRID_BY_CONSUMPTION
+from lingtan.services.inventory_text import (
+    formula_text,
+    notes_text,
+    share_text,
+    source_text,
+    term,
+)
 from lingtan.services.scorecard_text import basis_items, check_lang, indicator_rows, words
 
 LABELS: dict[str, dict[str, str]] = {
@@ -71,27 +79,6 @@ LABELS: dict[str, dict[str, str]] = {
         "colon": ": ",
     },
 }  # fmt: skip
-# Chinese names of the engine's codes (the English workbook shows the codes themselves).
-TERMS_ZH: dict[str, str] = {
-    # emission categories
-    "fuel_combustion": "化石燃料燃烧", "process_aluminium_anode": "工业过程：炭阳极消耗",
-    "process_aluminium_pfc": "工业过程：阳极效应全氟化碳", "electricity_location": "外购电力（基于位置）",
-    "electricity_market": "外购电力（基于市场）", "purchased_heat": "外购热力",
-    # items: fuels (fuel_combustion_defaults.csv), aluminium, heat, electricity
-    "raw_coal": "原煤", "washed_coal": "洗精煤", "coke": "焦炭", "crude_oil": "原油",
-    "fuel_oil": "燃料油", "gasoline": "汽油", "diesel": "柴油", "kerosene": "煤油",
-    "lpg": "液化石油气", "natural_gas": "天然气", "coke_oven_gas": "焦炉煤气",
-    "carbon_anode": "炭阳极", "CF4": "四氟化碳 (CF4)", "C2F6": "六氟乙烷 (C2F6)",
-    "heat": "热力", "steam": "蒸汽",
-    "net grid electricity": "净购入电网电量",
-    "net grid electricity not covered by instruments": "未被绿证和绿电交易覆盖的净购入电网电量",
-    GRID_BY_CONSUMPTION: "用电计量表计量的电网电量（无关口计量表）",
-    f"{GRID_BY_CONSUMPTION} not covered by instruments":
-        "未被绿证和绿电交易覆盖的用电计量表计量电网电量（无关口计量表）",
-    # factor origins and confidence
-    "default": "缺省值", "measured": "实测值", "supplier": "供应商提供",
-    "checked": "已核对", "secondary": "二手来源", "unverified": "未核实",
-}  # fmt: skip
 TOTAL_KEYS = (
     "scope1_fuel_co2e_t", "scope1_process_co2e_t", "scope1_co2e_t", "scope2_location_co2e_t",
     "scope2_market_co2e_t", "total_location_co2e_t", "total_market_co2e_t",
@@ -108,24 +95,6 @@ def _l(lang: str) -> dict[str, str]:
     return LABELS[check_lang(lang)]
 
 
-# English names of the engine's codes that are not words already (fuels read as they are,
-# with the underscore as a space: "natural gas").
-TERMS_EN: dict[str, str] = {
-    "fuel_combustion": "Fuel combustion", "process_aluminium_anode": "Process: carbon anode",
-    "process_aluminium_pfc": "Process: anode-effect PFCs",
-    "electricity_location": "Purchased electricity (location-based)",
-    "electricity_market": "Purchased electricity (market-based)",
-    "purchased_heat": "Purchased heat", "carbon_anode": "carbon anode", "lpg": "LPG",
-}  # fmt: skip
-
-
-def term(code: str, lang: str) -> str:
-    """Return an engine code (category, item, origin, confidence) in the report language."""
-    if check_lang(lang) == "zh":
-        return TERMS_ZH.get(code, code)
-    return TERMS_EN.get(code, code.replace("_", " "))
-
-
 def _header(inv: dict[str, Any], t: dict[str, str]) -> list[tuple[str, str]]:
     state = t["closed"] if inv.get("closed") else t["live"]
     return [
@@ -133,7 +102,7 @@ def _header(inv: dict[str, Any], t: dict[str, str]) -> list[tuple[str, str]]:
         (t["period"], f"{inv['period']['label']} — {state}"),
         (t["province"], inv["province_code"]),
         (t["gwp"], inv["gwp_set"]),
-        (t["estimate"], f"{inv['estimated_share']:.2%}"),
+        (t["estimate"], share_text(inv["estimated_share"])),
         (t["hash"], inv["content_hash"]),
     ]
 
@@ -141,7 +110,8 @@ def _header(inv: dict[str, Any], t: dict[str, str]) -> list[tuple[str, str]]:
 def _line_rows(inv: dict[str, Any], lang: str) -> list[list[Any]]:
     return [
         [x["entity_id"], x["scope"], term(x["category"], lang), term(x["item"], lang),
-         round(x["activity"], 3), x["activity_unit"], round(x["co2e_t"], 3), x["formula"]]
+         round(x["activity"], 3), x["activity_unit"], round(x["co2e_t"], 3),
+         formula_text(x["formula"], lang)]
         for x in inv["lines"]
     ]  # fmt: skip
 
@@ -200,9 +170,9 @@ def workbook(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str 
                             t["unit"], t["co2e"], t["formula"]], _line_rows(inv, lang))  # fmt: skip
     _sheet(wb, t["factors"], [t["factor"], t["version"], t["value_col"], t["unit"], t["source"],
                               t["confidence"], t["origin"]],
-           [[f["factor_id"], f["version"], f["value"], f["unit"], f["source"],
+           [[f["factor_id"], f["version"], f["value"], f["unit"], source_text(f["source"], lang),
              term(f["confidence"], lang), term(f["origin"], lang)] for f in inv["factors"]])  # fmt: skip
-    _sheet(wb, t["notes"], [t["notes"]], [[n] for n in inv["notes"]])
+    _sheet(wb, t["notes"], [t["notes"]], [[n] for n in notes_text(inv, lang)])
     if inv["enterprises"]:
         _sheet(wb, t["enterprises"], [t["entity"], *(t[k] for k in TOTAL_KEYS)],
                [[e["entity"], *(round(e["totals"][k], 3) for k in TOTAL_KEYS)]
@@ -299,7 +269,7 @@ def pdf(inv: dict[str, Any], card: dict[str, Any] | None = None, lang: str = "zh
         _table(lines, body, [35, 35, 22, 88]),
     ]
     story += [Spacer(1, 4 * mm), Paragraph(_esc(t["notes"]), head)]
-    story += [Paragraph(_esc(n), body) for n in inv["notes"]]
+    story += [Paragraph(_esc(n), body) for n in notes_text(inv, lang)]
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
                             title=f"{t['title']} {inv['entity']} {inv['period']['label']}")  # fmt: skip

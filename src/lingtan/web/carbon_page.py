@@ -30,10 +30,11 @@ from lingtan.engines.accounting import GwpSet
 from lingtan.errors import LingtanError, NotFoundError, TenantAccessError
 from lingtan.services import scorecard_text
 from lingtan.services.carbon import check_gwp_set, monthly_overview
+from lingtan.services.inventory_text import share_text
 from lingtan.services.parks import get_park, list_enterprises
 from lingtan.services.principal import Principal, require_park, require_park_member
 from lingtan.services.scorecard import park_scorecard
-from lingtan.services.scorecard_text import basis_items, fmt_share, indicator_rows
+from lingtan.services.scorecard_text import basis_items, indicator_rows
 from lingtan.web import pages
 from lingtan.web.charts import _as_json
 from lingtan.web.context import display_name
@@ -214,7 +215,7 @@ def carbon_page(request: Request, code: str, session: pages.SessionDep, p: pages
         "fig_trend": trend_figure(rows, w),
         "card": card, "card_error": card_error, "whole_park": whole_park, "gwp": gwp_set,
         "downloads": downloads(park.code, year, gwp_set, lang, own) if whole_park or own else [],
-        "names": names, "fmt_share": fmt_share,
+        "names": names, "share_text": share_text,
         "indicators": indicator_rows(card, lang) if card else [],
         "basis": basis_items(card, lang) if card else [],
         "trend_title": w["trend_own"].format(name=names[own]) if own in names else w["trend"],

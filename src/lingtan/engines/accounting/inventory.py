@@ -39,6 +39,7 @@ from lingtan.engines.accounting.model import (
     Period,
     SupplierHeatFactor,
 )
+from lingtan.engines.accounting.notes import PHRASES, text
 from lingtan.engines.accounting.scope1 import aluminium_lines, fuel_combustion_line
 from lingtan.engines.accounting.scope2 import electricity_balance, electricity_lines, heat_line
 from lingtan.engines.accounting.totals import build_inventory
@@ -46,16 +47,13 @@ from lingtan.errors import MissingDataError, MissingFactorError, UnitError, Vali
 from lingtan.reference.carbon import CarbonReference, GwpValue, carbon_reference
 from lingtan.units import conversion_factor
 
-SCALE_METHOD = "pro-rata scaling of the metered intervals to the expected intervals"
+SCALE_METHOD = PHRASES["scaled"]
 ELECTRICITY_ROLES = {"grid_import", "purchase", "grid_export", "onsite_generation",
                      "direct_green_supply"}  # fmt: skip
 IGNORED_ROLES = {"submeter", "consumption", "storage_charge", "storage_discharge"}
 FUEL_ROLES = {"consumption", "purchase", "grid_import"}
 HEAT_CARRIERS = {"heat", "steam"}
-CONSUMPTION_BASIS = (
-    "no boundary meter (grid import, grid export, on-site generation, direct green supply): "
-    "consumption meters taken as electricity purchased from the grid"
-)
+CONSUMPTION_BASIS = PHRASES["consumption_basis"]
 
 
 def _prepare(a: Activity, policy: GapPolicy) -> tuple[float, Completeness]:
@@ -120,7 +118,7 @@ def _fuel_lines(
         records = fuels[fuel]
         use = [r for r in records if r[0].role == "consumption"] or records
         if len(use) < len(records):
-            notes.append(f"{fuel}: consumption meters used; purchase records not added on top")
+            notes.append(text("purchase_not_added", fuel=fuel))
         default = ref.fuels.get(fuel)
         for a, qty, comp in use:
             lines.append(
@@ -203,7 +201,7 @@ def compute_inventory(
     ref = ref or carbon_reference()
     notes: list[str] = []
     if not activities and aluminium is None:
-        notes.append("no activity data given: every figure is zero by the caller's declaration")
+        notes.append(text("no_activity"))
     measured = _index_measured(measured_fuels)
     elec, heat, fuels = _route(activities, gap_policy, notes)
     with _naming(entity_id, period):
@@ -272,7 +270,7 @@ def _route(
     if by_consumption:
         codes = ", ".join(a.source_id or "unnamed source" for a in activities
                           if a.carrier == "electricity" and a.role == "consumption")  # fmt: skip
-        notes.append(f"electricity: {CONSUMPTION_BASIS} ({codes})")
+        notes.append(text("by_consumption_meters", codes=codes))
     for a in activities:
         qty, comp = _prepare(a, gap_policy)
         if a.carrier == "electricity":
@@ -280,7 +278,7 @@ def _route(
                 role = a.role if a.role in ELECTRICITY_ROLES - {"purchase"} else "grid_import"
                 elec[role].append((_to(a, qty, "MWh"), comp, a.source_id))
             elif a.role in IGNORED_ROLES:
-                notes.append(f"electricity {a.role} meter {a.source_id} not used for Scope 2")
+                notes.append(text("not_for_scope2", role=a.role, source_id=a.source_id))
             else:
                 raise ValidationError(f"electricity meter role {a.role!r} is not known")
         elif a.carrier in HEAT_CARRIERS:
@@ -290,7 +288,7 @@ def _route(
         elif a.role in FUEL_ROLES:
             fuels[a.carrier].append((a, qty, comp))
         elif a.role in IGNORED_ROLES:
-            notes.append(f"{a.carrier} {a.role} meter {a.source_id} not added (child meter)")
+            notes.append(text("child_meter", carrier=a.carrier, role=a.role, source_id=a.source_id))
         else:
             raise ValidationError(f"{a.carrier} with meter role {a.role!r} cannot be accounted")
     return elec, heat, fuels
@@ -317,7 +315,11 @@ def _monthly_fuel_lines(
             )  # fmt: skip
         except MissingFactorError as exc:
             raise MissingFactorError(f"month {u.month:02d}: {exc.message}", exc.details) from exc
-        lines.append(dataclasses.replace(line, formula=f"month {u.month:02d}: {line.formula}"))
+        lines.append(
+            dataclasses.replace(
+                line, formula=text("formula_month", month=u.month, formula=line.formula)
+            )
+        )
     return lines
 
 

@@ -25,6 +25,7 @@ from lingtan.engines.accounting.model import (
     FactorUse,
     MeasuredFuelParameters,
 )
+from lingtan.engines.accounting.notes import text
 from lingtan.errors import MissingFactorError, ValidationError
 from lingtan.reference.carbon import AluminiumDefault, FuelDefault, GwpValue
 from lingtan.units import conversion_factor, normalise_unit
@@ -57,7 +58,7 @@ def _param(
             version=measured.reference,
             value=measured_value,
             unit=unit,
-            source=f"measured by the enterprise ({measured.reference})",
+            source=text("measured_source", reference=measured.reference),
             confidence="measured",
             origin="measured",
         )
@@ -143,10 +144,11 @@ def fuel_combustion_line(
     co2_t = activity * ncv * cc * 1e-3 * ox * CO2_PER_C
     uses = (ncv_use, cc_use, ox_use)
     overrides = tuple(
-        f"{u.factor_id} = {u.value:g} {u.unit} measured ({u.version}) replaces the default"
+        text("measured_replaces", factor_id=u.factor_id, value=u.value, unit=u.unit,
+             reference=u.version)
         for u in uses
         if u.origin == "measured"
-    )
+    )  # fmt: skip
     return EmissionLine(
         scope=1,
         category="fuel_combustion",
@@ -176,7 +178,7 @@ def _al_param(
             version=ref,
             value=measured,
             unit=defaults[name].unit if name in defaults else "",
-            source=f"measured by the enterprise ({ref})",
+            source=text("measured_source", reference=ref),
             confidence="measured",
             origin="measured",
         )
@@ -283,7 +285,8 @@ def aluminium_lines(
 
 def _overrides(uses: tuple[FactorUse, ...]) -> tuple[str, ...]:
     return tuple(
-        f"{u.factor_id} = {u.value:g} measured ({u.version}) replaces the default"
+        text("measured_replaces_unitless", factor_id=u.factor_id, value=u.value,
+             reference=u.version)
         for u in uses
         if u.origin == "measured"
-    )
+    )  # fmt: skip

@@ -35,6 +35,7 @@ from lingtan.engines.accounting.model import (
     Fallback,
     SupplierHeatFactor,
 )
+from lingtan.engines.accounting.notes import text
 from lingtan.errors import MissingFactorError, ValidationError
 from lingtan.reference.carbon import CarbonReference, GridFactor, HeatFactor
 
@@ -76,40 +77,46 @@ def resolve_location_factor(
     MissingFactorError
         If no provincial, regional or national average factor exists for the year or earlier.
     """
-    wanted = f"provincial factor of {province_code} for {year}"
-    steps: list[tuple[str, str, str]] = [(province_code, "provincial", "province")]
+    wanted = text("wanted_provincial", province=province_code, year=year)
+    steps: list[tuple[str, str, str]] = [(province_code, "provincial", text("label_province"))]
     mapping = ref.provinces.get(province_code)
     no_region_reason = ""
     if mapping is None:
-        no_region_reason = f"; {province_code} has no regional grid in province_grid.csv"
+        no_region_reason = "; " + text("no_region", province=province_code)
     elif mapping.confidence == "unverified":
-        no_region_reason = (
-            f"; the mapping {province_code} -> {mapping.grid_code} in province_grid.csv is "
-            "unverified and not used"
+        no_region_reason = "; " + text(
+            "mapping_unverified", province=province_code, region=mapping.grid_code
         )
         mapping = None
     else:
-        steps.append((mapping.grid_code, "regional", f"regional grid of {province_code}"))
-    steps.append((NATIONAL, "national_average", "national average"))
+        steps.append(
+            (mapping.grid_code, "regional", text("label_regional", province=province_code))
+        )
+    steps.append((NATIONAL, "national_average", text("label_national")))
     tried: list[str] = []
     for region, kind, label in steps:
         exact, latest = _same_or_earlier(ref.grid, region, kind, year)
         chosen = exact or latest
         if chosen is None:
-            tried.append(f"no {kind} factor of {region} for {year} or earlier")
+            tried.append(text("none_up_to", kind=kind, region=region, year=year))
             continue
         if chosen is exact and not tried:
             return chosen, ()
         reasons = list(tried)
         if chosen is latest:
-            reasons.append(f"no {kind} factor of {region} for {year}; latest earlier year used")
+            reasons.append(
+                text("none_for_year", kind=kind, region=region, year=year)
+                + "; "
+                + text("latest_earlier")
+            )
         if kind == "regional" and mapping is not None:
             reasons.append(
-                f"{province_code} mapped to {region} by province_grid.csv "
-                f"(confidence {mapping.confidence})"
-            )
+                text("mapped", province=province_code, region=region,
+                     confidence=mapping.confidence)
+            )  # fmt: skip
         reason = "; ".join(reasons) + (no_region_reason if kind == "national_average" else "")
-        used = f"{label}: {chosen.factor_id} = {chosen.factor_tco2_per_mwh:g} tCO2/MWh"
+        used = text("used_labelled", label=label, factor=chosen.factor_id,
+                    value=chosen.factor_tco2_per_mwh)  # fmt: skip
         return chosen, (Fallback(wanted=wanted, used=used, reason=reason),)
     raise MissingFactorError(
         f"no location-based grid factor for {province_code} in {year}: " + "; ".join(tried)
@@ -132,9 +139,11 @@ def resolve_residual_factor(
     if latest is None:
         raise MissingFactorError(f"no {RESIDUAL_KIND} factor for {year} or an earlier year")
     fb = Fallback(
-        wanted=f"{RESIDUAL_KIND} factor for {year}",
-        used=f"{latest.factor_id} = {latest.factor_tco2_per_mwh:g} tCO2/MWh",
-        reason=f"no {RESIDUAL_KIND} factor published for {year}; latest earlier year used",
+        wanted=text("wanted_kind", kind=RESIDUAL_KIND, year=year),
+        used=text("used", factor=latest.factor_id, value=latest.factor_tco2_per_mwh),
+        reason=text("none_published", kind=RESIDUAL_KIND, year=year)
+        + "; "
+        + text("latest_earlier"),
     )
     return latest, (fb,)
 
@@ -194,6 +203,11 @@ def electricity_balance(
     )
 
 
+def _stated(formula: str, basis: str) -> str:
+    """Return the formula followed by how the electricity was measured, if not by boundary meters."""
+    return text("formula_basis", formula=formula, basis=basis) if basis else formula
+
+
 def electricity_lines(
     balance: ElectricityBalance,
     province_code: str,
@@ -212,9 +226,7 @@ def electricity_lines(
     res, res_fb = resolve_residual_factor(year, ref)
     loc_t = balance.net_grid_mwh * loc.factor_tco2_per_mwh
     mkt_t = balance.residual_mwh * res.factor_tco2_per_mwh
-    item, stated = (
-        ("net grid electricity", "") if not basis else (GRID_BY_CONSUMPTION, f"; {basis}")
-    )
+    item = GRID_BY_CONSUMPTION if basis else "net grid electricity"
     location = EmissionLine(
         scope=2,
         category="electricity_location",
@@ -224,7 +236,9 @@ def electricity_lines(
         activity_unit="MWh",
         mass_t=loc_t,
         co2e_t=loc_t,
-        formula=f"{balance.net_grid_mwh:.6g} MWh × {loc.factor_tco2_per_mwh:g} tCO2/MWh{stated}",
+        formula=_stated(
+            f"{balance.net_grid_mwh:.6g} MWh × {loc.factor_tco2_per_mwh:g} tCO2/MWh", basis
+        ),
         factors=(grid_factor_use(loc),),
         fallbacks=loc_fb,
         sources=sources,
@@ -239,11 +253,16 @@ def electricity_lines(
         activity_unit="MWh",
         mass_t=mkt_t,
         co2e_t=mkt_t,
-        formula=(
-            f"({balance.net_grid_mwh:.6g} MWh − {balance.instruments_applied_mwh:.6g} MWh "
-            f"certificates and contracts) × {res.factor_tco2_per_mwh:g} tCO2/MWh; on-site "
-            f"{balance.onsite_self_consumed_mwh:.6g} MWh and direct green "
-            f"{balance.direct_green_mwh:.6g} MWh at 0{stated}"
+        formula=_stated(
+            text(
+                "formula_market",
+                net_mwh=balance.net_grid_mwh,
+                applied_mwh=balance.instruments_applied_mwh,
+                factor=res.factor_tco2_per_mwh,
+                onsite_mwh=balance.onsite_self_consumed_mwh,
+                green_mwh=balance.direct_green_mwh,
+            ),
+            basis,
         ),
         factors=(grid_factor_use(res),),
         fallbacks=res_fb,
@@ -274,14 +293,14 @@ def heat_line(
             version=supplier.reference,
             value=supplier.factor_tco2_per_gj,
             unit="tCO2/GJ",
-            source=f"supplier factor ({supplier.reference})",
+            source=text("supplier_source", reference=supplier.reference),
             confidence="supplier",
             origin="supplier",
         )
         overrides: tuple[str, ...] = (
-            f"supplier factor {supplier.factor_tco2_per_gj:g} tCO2/GJ ({supplier.reference}) "
-            f"replaces the default {default.factor_tco2_per_gj:g} tCO2/GJ",
-        )
+            text("supplier_replaces", value=supplier.factor_tco2_per_gj,
+                 reference=supplier.reference, default=default.factor_tco2_per_gj),
+        )  # fmt: skip
     else:
         use = FactorUse(
             default.factor_id,

@@ -13,6 +13,7 @@ from lingtan.engines.accounting.model import (
     Inventory,
     Period,
 )
+from lingtan.engines.accounting.notes import text
 from lingtan.errors import ValidationError
 
 SCOPE1_FUEL = frozenset({"fuel_combustion"})
@@ -36,20 +37,20 @@ def provenance_notes(lines: Sequence[EmissionLine]) -> list[str]:
     notes: set[str] = set()
     for x in lines:
         for fb in x.fallbacks:
-            notes.add(f"fallback: wanted {fb.wanted}; used {fb.used} ({fb.reason})")
+            notes.add(text("fallback", wanted=fb.wanted, used=fb.used, reason=fb.reason))
         for o in x.overrides:
-            notes.add(f"override: {o}")
+            notes.add(text("override", override=o))
         for f in x.factors:
             if f.confidence in {"unverified", "secondary"}:
-                notes.add(f"factor {f.factor_id} has confidence '{f.confidence}'")
+                notes.add(text("confidence", factor_id=f.factor_id, confidence=f.confidence))
             if f.origin == "default" and f.factor_id.startswith(INTERNATIONAL_DEFAULTS):
                 first = f.source.split(";")[0]
-                notes.add(f"default: {f.factor_id} = {f.value:g} {f.unit}, {first}")
+                notes.add(text("international_default", factor_id=f.factor_id, value=f.value,
+                               unit=f.unit, source=first))  # fmt: skip
         c = x.completeness
         if c.is_estimate:
-            notes.add(
-                f"estimate: {x.category}/{x.item} {c.estimated_share:.1%} estimated by {c.method}"
-            )
+            notes.add(text("estimate", category=x.category, item=x.item,
+                           share=c.estimated_share, method=c.method))  # fmt: skip
     return sorted(notes)
 
 
