@@ -105,7 +105,7 @@ def check_rows(
     meters: pl.DataFrame,
     now_s: int,
     stamps: str = "start",
-    local_offset_s: int = 8 * 3600,
+    timezone: str = "Asia/Shanghai",
 ) -> CheckedRows:
     """Check every row of a long frame against the meters it names.
 
@@ -120,8 +120,9 @@ def check_rows(
     stamps : str
         ``start`` or ``end``: which end of its interval a source stamps.  Cumulative registers are
         always stamped at the instant they were read.
-    local_offset_s : int
-        Offset of local time from UTC [s], for aligning intervals of a day or longer.
+    timezone : str
+        The park's IANA time zone: intervals of a day or longer start at local midnight (with
+        the offset in force at each interval's start, so days in summer time align too).
 
     Raises
     ------
@@ -166,11 +167,15 @@ def check_rows(
             .then(pl.col("ts"))
             .otherwise(pl.col("ts") - pl.col("interval_s"))
         )
-    aligned = (
-        pl.when(pl.col("interval_s") >= 86400)
-        .then(pl.col("ts") + local_offset_s)
-        .otherwise(pl.col("ts"))
-    )
+    aligned = pl.col("ts")
+    if (df["interval_s"] >= 86400).any():  # days begin at local midnight
+        utc = pl.from_epoch("ts", "s")
+        local = utc.dt.replace_time_zone("UTC").dt.convert_time_zone(timezone)
+        aligned = (
+            pl.when(pl.col("interval_s") >= 86400)
+            .then(pl.col("ts") + (local.dt.replace_time_zone(None) - utc).dt.total_seconds())
+            .otherwise(pl.col("ts"))
+        )
     off_grid = (aligned % pl.col("interval_s")) != 0
     rejects.append(
         _reject(

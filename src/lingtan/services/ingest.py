@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import insert, select
@@ -40,12 +38,6 @@ from lingtan.store.readings import (
 )
 
 Progress = Callable[[str, float], None]
-
-
-def utc_offset_s(timezone: str, at_s: int) -> int:
-    """Offset of local time in ``timezone`` from UTC at an instant [s] (aligns daily meters)."""
-    offset = datetime.fromtimestamp(at_s, ZoneInfo(timezone)).utcoffset()
-    return int(offset.total_seconds()) if offset is not None else 0
 
 
 @dataclass
@@ -153,7 +145,7 @@ def import_frame(
     now_s = int(time.time()) if now_s is None else now_s
     meters = _writable_meters(session, p, park)
     progress("check", 0.1)
-    checked = check_rows(frame, meters, now_s, stamps, utc_offset_s(park.timezone, now_s))
+    checked = check_rows(frame, meters, now_s, stamps, park.timezone)
     batch = _open_batch(session, p, park, source, file_format, stamps)
     return _store(session, p, park, batch, meters, checked, layout, None, progress)
 
@@ -261,11 +253,7 @@ def _import_streaming(
     def produce() -> Iterator[pl.DataFrame]:
         for i, (chunk, first_row) in enumerate(chunks):
             parsed.append(read_interval_file(chunk, name, park.timezone, first_row))
-            checked.append(
-                check_rows(
-                    parsed[-1].frame, meters, now_s, stamps, utc_offset_s(park.timezone, now_s)
-                )
-            )
+            checked.append(check_rows(parsed[-1].frame, meters, now_s, stamps, park.timezone))
             progress("load", 0.05 + 0.8 * (i + 1) / len(chunks))
             yield checked[-1].intervals
 
@@ -281,7 +269,7 @@ def _import_streaming(
         return _store(session, p, park, batch, meters, whole, parsed[0].layout, loaded, progress)
     # a key exists already (stored, or repeated across chunks): check the file as a whole
     frame = pl.concat([x.frame for x in parsed])
-    whole = check_rows(frame, meters, now_s, stamps, utc_offset_s(park.timezone, now_s))
+    whole = check_rows(frame, meters, now_s, stamps, park.timezone)
     return _store(session, p, park, batch, meters, whole, parsed[0].layout, None, progress)
 
 

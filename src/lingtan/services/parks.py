@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -112,12 +113,27 @@ def _check_park(spec: ParkSpec) -> ParkSpec:
     if spec.longitude is not None and not -180 <= spec.longitude <= 180:
         raise ValidationError(f"{where}: longitude {spec.longitude} is not within -180 … 180")
     try:
-        ZoneInfo(spec.timezone)
+        zone = ZoneInfo(spec.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError(
             f"{where}: unknown time zone {spec.timezone!r}; use an IANA name like Asia/Shanghai"
         ) from exc
+    # Roll-ups are kept per UTC hour: a local hour (and day) must be whole UTC hours.
+    year = datetime.now(UTC).year
+    for month in (1, 7):
+        offset = datetime(year, month, 1, tzinfo=zone).utcoffset()
+        if offset is not None and offset.total_seconds() % 3600:
+            raise ValidationError(
+                f"{where}: time zone {spec.timezone!r} is UTC{_hours(offset.total_seconds())}; "
+                "energy is rolled up by UTC hour, so a park's time zone must be whole hours "
+                "from UTC"
+            )
     return replace(spec, province=province)
+
+
+def _hours(offset_s: float) -> str:
+    sign, s = ("+" if offset_s >= 0 else "−"), int(abs(offset_s))
+    return f"{sign}{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
 def create_park(session: Session, spec: ParkSpec, by: Principal | None = None) -> Park:

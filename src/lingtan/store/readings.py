@@ -84,9 +84,15 @@ def slot_width(interval_s: int) -> int:
     return math.gcd(interval_s, 3600) if interval_s < 86400 else 900
 
 
-def expected_per_hour(interval_s: int) -> int:
-    """Intervals expected in an hour (one for meters of an hour or longer)."""
-    return max(1, 3600 // interval_s)
+def expected_in_hours(hour: np.ndarray, interval_s: np.ndarray) -> np.ndarray:
+    """Intervals expected in each hour starting at ``hour`` [epoch s] of meters of these intervals.
+
+    The interval starts of a sub-daily meter are the multiples of its interval (UTC), so an hour
+    [h, h + 1 h) holds ceil((h + 1 h) / i) − ceil(h / i) of them: four of a 15-minute meter, one or
+    two of a 45-minute meter.  An hour that holds a longer interval's start expects that one.
+    """
+    count = -((-(hour + 3600)) // interval_s) + (-hour // interval_s)
+    return np.maximum(count, 1)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,8 @@ def pack(frame: pl.DataFrame, interval_s: dict[int, int]) -> list[HourBlock]:
     ------
     DuplicateInterval
         If a meter and interval start occur twice.
+    ValueError
+        If an interval start is off its meter's grid (callers check the grid first).
     """
     if frame.height == 0:
         return []
@@ -151,6 +159,15 @@ def pack(frame: pl.DataFrame, interval_s: dict[int, int]) -> list[HourBlock]:
         raise DuplicateInterval("a meter's interval occurs twice in the batch")
     widths = {m: slot_width(i) for m, i in interval_s.items()}
     width = frame["meter_id"].replace_strict(widths, return_dtype=pl.Int64).to_numpy()
+    off = ts % 3600 % width != 0
+    if off.any():
+        i = int(np.argmax(off))
+        raise ValueError(
+            f"interval start {int(ts[i])} of meter {int(meter[i])} is not on its "
+            f"{interval_s[int(meter[i])] // 60}-minute grid"
+        )
+    interval = frame["meter_id"].replace_strict(interval_s, return_dtype=pl.Int64).to_numpy()
+    batch = frame["batch_id"].fill_null(0).to_numpy()
     blocks = []
     for w in np.unique(width):
         sel = slice(None) if (width == w).all() else width == w
@@ -165,16 +182,12 @@ def pack(frame: pl.DataFrame, interval_s: dict[int, int]) -> list[HourBlock]:
         batches = np.zeros((rows, slots), dtype=np.int32)
         values[row, slot] = frame["value"].to_numpy()[sel]
         quality[row, slot] = frame["quality"].to_numpy()[sel]
-        batches[row, slot] = frame["batch_id"].to_numpy()[sel]
-        first = m[start]
-        expected = {k: expected_per_hour(i) for k, i in interval_s.items()}
+        batches[row, slot] = batch[sel]
         blocks.append(
             HourBlock(
-                meter_id=first,
+                meter_id=m[start],
                 hour=hour[start],
-                expected=pl.Series(first)
-                .replace_strict(expected, return_dtype=pl.Int64)
-                .to_numpy(),
+                expected=expected_in_hours(hour[start], interval[sel][start]),
                 values=values,
                 quality=quality,
                 batches=batches,
@@ -215,7 +228,7 @@ def unpack(rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
                     "batch_id": b[there].astype(np.int64),
                 },
                 schema=LONG_SCHEMA,
-            )
+            ).with_columns(pl.col("batch_id").replace(0, None))  # written by no batch
         )
     return pl.concat(frames).sort("meter_id", "ts")
 
@@ -248,7 +261,7 @@ def pg_binary_hours(block: HourBlock) -> bytes:
     return rows.tobytes()
 
 
-def sqlite_hours(block: HourBlock) -> Iterator[tuple[object, ...]]:
+def hour_params(block: HourBlock) -> Iterator[tuple[object, ...]]:
     """Return a block's hour rows as parameter tuples (:data:`HOUR_COLUMNS`)."""
     slots = block.values.shape[1]
     return zip(
@@ -279,7 +292,7 @@ def write_hours(conn: Connection, table: str, blocks: Sequence[HourBlock]) -> No
     cur = raw.cursor()  # type: ignore[union-attr]
     marks = ", ".join("?" * len(HOUR_COLUMNS))
     for block in blocks:
-        cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", sqlite_hours(block))
+        cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", hour_params(block))
     cur.close()
 
 
@@ -532,7 +545,7 @@ def _write_merged(conn: Connection, fresh: list[HourBlock], known: list[HourBloc
             + ", ".join(f"{c} = excluded.{c}" for c in HOUR_COLUMNS[2:])
         )
         for block in [*fresh, *known]:
-            cur.executemany(sql, sqlite_hours(block))
+            cur.executemany(sql, hour_params(block))
         cur.close()
         return True
     stage = (

@@ -18,7 +18,7 @@ import polars as pl
 import sqlalchemy as sa
 from alembic import op
 
-from lingtan.store.readings import LONG_SCHEMA, pack, unpack
+from lingtan.store.readings import LONG_SCHEMA, hour_params, pack, unpack
 
 revision = "0006"
 down_revision = "0005"
@@ -33,9 +33,13 @@ def upgrade() -> None:
         for name in SLOT_COLUMNS:
             batch_op.add_column(sa.Column(name, sa.LargeBinary(), nullable=True))
     conn = op.get_bind()
+    # Slots into every hour that has readings; an hour whose roll-up row is missing gets one
+    # (its sums from the readings), so no reading is left behind when ``reading`` goes.
     fill = sa.text(
-        "UPDATE reading_hourly SET slot_values = :v, slot_quality = :q, slot_batches = :b "
-        "WHERE meter_id = :m AND hour = :h"
+        "INSERT INTO reading_hourly (meter_id, hour, value, present, expected, slot_values, "
+        "slot_quality, slot_batches) VALUES (:m, :h, :s, :n, :e, :v, :q, :b) "
+        "ON CONFLICT (meter_id, hour) DO UPDATE SET slot_values = excluded.slot_values, "
+        "slot_quality = excluded.slot_quality, slot_batches = excluded.slot_batches"
     )
     meters = conn.execute(sa.text("SELECT id, interval_s FROM meter ORDER BY id")).all()
     for meter_id, interval_s in meters:
@@ -48,25 +52,9 @@ def upgrade() -> None:
         ).all()
         if not rows:
             continue
-        frame = pl.DataFrame(
-            [(m, t, v, q, b or 0) for m, t, v, q, b in rows], schema=LONG_SCHEMA, orient="row"
-        )
+        frame = pl.DataFrame([tuple(r) for r in rows], schema=LONG_SCHEMA, orient="row")
         for block in pack(frame, {meter_id: interval_s}):
-            slots = block.values.shape[1]
-            conn.execute(
-                fill,
-                [
-                    {"m": m, "h": h, "v": v, "q": q, "b": b}
-                    for m, h, v, q, b in zip(
-                        block.meter_id.tolist(),
-                        block.hour.tolist(),
-                        block.values.astype("<f8").view(f"V{8 * slots}").ravel().tolist(),
-                        block.quality.view(f"V{slots}").ravel().tolist(),
-                        block.batches.astype("<i4").view(f"V{4 * slots}").ravel().tolist(),
-                        strict=True,
-                    )
-                ],
-            )
+            conn.execute(fill, [dict(zip("mhsnevqb", r, strict=True)) for r in hour_params(block)])
     if conn.dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS reading_revision_on_update ON reading")
         op.execute("DROP FUNCTION IF EXISTS reading_revision_on_update()")
