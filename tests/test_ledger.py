@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from lingtan.store.models import Meter, Park, ReadingHourly, ReadingRevision
 from lingtan.store.readings import (
     LONG_SCHEMA,
     DuplicateInterval,
+    merge_readings,
     pack,
     slot_width,
     unpack,
@@ -276,3 +278,48 @@ def test_migration_packs_stored_readings_into_hours_and_back(dialect: str, tmp_p
         if dialect == "postgresql":
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_sqlite_merge_is_part_of_the_callers_transaction(sqlite_url: str) -> None:
+    """On SQLite a merge belongs to the caller's transaction, and a second writer waits for it.
+
+    Writer one merges 08:15 into a stored hour and rolls back; writer two merges 08:30 into the
+    same hour meanwhile and commits: only 08:00 and 08:30 remain.
+    """
+    with get_sessionmaker(sqlite_url)() as s:
+        sp = small_park(s)
+        data = b"meter,timestamp,value\nA-IMP,2025-01-01 08:00,1\n"
+        first = import_file(s, ADMIN, sp.park, data, "a.csv")
+        s.commit()
+        meter = s.scalar(select(Meter.id).where(Meter.code == "A-IMP"))
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def merge(ts: int, value: float, keep: bool) -> None:
+        try:
+            with get_sessionmaker(sqlite_url)() as s:
+                frame = pl.DataFrame(
+                    {"meter_id": [meter], "ts": [ts], "value": [value], "quality": [0]}
+                )
+                merge_readings(s.connection(), frame, first.batch_id)
+                if keep:
+                    s.commit()
+                else:  # hold the transaction a moment, then undo it
+                    holding.set()
+                    time.sleep(0.3)
+                    s.rollback()
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    one = threading.Thread(target=merge, args=(T0 + 900, 2.0, False))
+    one.start()
+    assert holding.wait(5)
+    two = threading.Thread(target=merge, args=(T0 + 1800, 3.0, True))
+    two.start()
+    one.join()
+    two.join()
+    assert errors == []
+    with get_sessionmaker(sqlite_url)() as s:
+        assert stored(s, "A-IMP") == [(T0, 1.0, 0), (T0 + 1800, 3.0, 0)]
+        # 1 + 3 kWh, two of four intervals
+        assert s.execute(select(ReadingHourly.value, ReadingHourly.present)).one() == (4.0, 2)

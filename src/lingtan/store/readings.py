@@ -418,6 +418,12 @@ def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> Merg
     """
     if frame.height == 0:
         return MergeCounts(0, 0, 0)
+    if conn.dialect.name == "sqlite":
+        # Open the caller's transaction on SQLite and take its write lock before reading: the
+        # driver begins a transaction only at a write statement (this one changes nothing), and a
+        # savepoint opened outside one would commit on release.  No other writer can then commit
+        # between this merge's reads and its writes.
+        conn.execute(text("UPDATE reading_hourly SET value = value WHERE 0"))
     frame = _as_long(frame, batch_id)
     interval_s = meter_intervals(conn, frame["meter_id"].unique().to_list())
     ranges = hour_ranges(frame)
