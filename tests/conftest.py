@@ -13,10 +13,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
 
 from lingtan.store.models import Base
 from lingtan.store.session import get_engine, get_sessionmaker, migrate
+from live import chromium
 
 PG_ADMIN_URL = os.environ.get(
     "LINGTAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -72,3 +74,19 @@ def truncate_all(url: str) -> None:
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with get_engine(url).begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian chromium for a module's browser tests."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A fresh browser context (Chinese locale) on the module's ``base_url`` server."""
+    context = browser.new_context(base_url=base_url, locale="zh-CN")
+    pg = context.new_page()
+    yield pg
+    context.close()

@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from factories import PASSWORD, add_users
 from lingtan.api.app import create_app
 from lingtan.config import Settings
 from lingtan.store.session import get_sessionmaker, migrate
-from live import chromium, serve
+from live import serve
 from test_tracing_service import month_park
 
 pytestmark = pytest.mark.browser
@@ -52,20 +52,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(Settings(data_dir=data_dir, database_url=url))
     with serve(app) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=base_url, locale="zh-CN")
-    pg = context.new_page()
-    yield pg
-    context.close()
 
 
 def log_in(page: Page, user: str, target: str) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from factories import PASSWORD
 from lingtan.api.app import create_app
 from lingtan.config import Settings
-from live import chromium, serve
+from live import serve
 from test_web_pages import Seeded, seed_park
 
 pytestmark = pytest.mark.browser
@@ -32,20 +32,6 @@ def base_url(seeded: Seeded) -> Iterator[str]:
     app = create_app(Settings(data_dir=seeded.data_dir, database_url=seeded.url))
     with serve(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=base_url, locale="zh-CN")
-    pg = context.new_page()
-    yield pg
-    context.close()
 
 
 def log_in(page: Page, user: str) -> None:

@@ -99,6 +99,7 @@ UNIT_LABELS = {
     "m3": "m³",
     "Nm3": "Nm³",
     "10^4 m3": "10⁴ m³",
+    "10^4 Nm3": "10⁴ Nm³",
     "tce": "tce",
     "kW": "kW",
     "t CO2": "tCO₂",

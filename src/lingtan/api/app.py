@@ -20,7 +20,7 @@ from lingtan.api.routers import tracing as tracing_router
 from lingtan.config import Settings, get_settings
 from lingtan.errors import LingtanError
 from lingtan.services import jobs
-from lingtan.web import carbon_page, grid_page
+from lingtan.web import carbon_page, grid_page, inputs_page
 from lingtan.web import pages as web_pages
 
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, run_jobs: bool = False) -> Fast
     app.include_router(tracing_router.router)  # grid tracing
     app.include_router(jobs_router.router)  # background jobs
     app.include_router(carbon_page.router)  # carbon dashboard page
+    app.include_router(inputs_page.router)  # carbon inputs dashboard page
     app.include_router(grid_page.router)  # grid tracing dashboard page
     app.include_router(web_pages.router)  # dashboard pages and /static/plotly.min.js
     app.mount("/static", web_pages.static_files(), name="static")

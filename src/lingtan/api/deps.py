@@ -41,7 +41,9 @@ def session_dep(settings: SettingsDep) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(session_dep)]
+# scope="function": the session commits (or rolls back) before the response is sent, so a client
+# told 201 finds its data stored, and a failing commit is an error response, not a lost write.
+SessionDep = Annotated[Session, Depends(session_dep, scope="function")]
 
 
 def token_of(request: Request) -> str | None:

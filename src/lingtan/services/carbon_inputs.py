@@ -59,13 +59,33 @@ def writable_enterprise(session: Session, p: Principal, park: Park, code: str) -
     if p.role not in WRITERS:
         raise TenantAccessError(f"{who} ({p.role.value}) may not record carbon inputs")
     ent = visible_enterprise(session, p, park, code)
-    if p.role == UserRole.ADMIN or (
-        p.role == UserRole.PARK_MANAGER and p.park_id == park.id and p.enterprise_id is None
-    ):
-        return ent
-    if p.role == UserRole.ENTERPRISE_USER and p.enterprise_id == ent.id:
+    if _may_write(p, park, ent):
         return ent
     raise TenantAccessError(f"{who} may not record data of {ent.code}")
+
+
+def _may_write(p: Principal, park: Park, ent: Enterprise) -> bool:
+    """Whether the caller may record inputs of the park's enterprise (see the rule above)."""
+    if p.role == UserRole.ADMIN:
+        return True
+    if p.role == UserRole.PARK_MANAGER:
+        return p.park_id == park.id and p.enterprise_id is None
+    return p.role == UserRole.ENTERPRISE_USER and p.enterprise_id == ent.id
+
+
+def writable_enterprises(session: Session, p: Principal, park: Park) -> list[Enterprise]:
+    """Return the park's enterprises whose inputs the caller may record, by code.
+
+    The same rule as :func:`writable_enterprise`; empty for verifiers and device keys.
+    """
+    if p.role not in WRITERS:
+        return []
+    ents = session.scalars(
+        select(Enterprise)
+        .where(Enterprise.park_id == park.id, enterprise_scope(p))
+        .order_by(Enterprise.code)
+    )
+    return [e for e in ents if _may_write(p, park, e)]
 
 
 def _check(name: str, v: float | None, *, positive: bool = False, fraction: bool = False) -> None:
@@ -81,6 +101,17 @@ def _check(name: str, v: float | None, *, positive: bool = False, fraction: bool
 def _non_negative(**values: float | None) -> None:
     for name, v in values.items():
         _check(name, v)
+
+
+# Longest text each reference column stores (lingtan.store.carbon_models).
+MAX_CHARS = {"reference": 300, "contract_ref": 200}
+
+
+def _check_length(name: str, text: str) -> None:
+    """Refuse a reference longer than its column (PostgreSQL would refuse it at the insert)."""
+    if len(text) > MAX_CHARS[name]:
+        raise ValidationError(f"{name} has {len(text)} characters; at most {MAX_CHARS[name]}",
+                              details={"field": name})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -105,6 +136,7 @@ def _check_production(data: ProductionIn) -> None:
         aluminium_t=data.aluminium_t, anode_net_consumption_t=data.anode_net_consumption_t,
         cf4_kg_per_t_al=data.cf4_kg_per_t_al, c2f6_kg_per_t_al=data.c2f6_kg_per_t_al,
     )  # fmt: skip
+    _check_length("reference", data.reference)
     s, ash = data.anode_sulfur_fraction, data.anode_ash_fraction
     _check("anode_sulfur_fraction", s, fraction=True)
     _check("anode_ash_fraction", ash, fraction=True)
@@ -135,7 +167,7 @@ def add_production(
     ValidationError
         If the enterprise is not a primary aluminium smelter (GB/T 4754-2017 class 3216), a
         quantity is negative, an anode fraction is outside [0, 1] or sulfur + ash reaches 1, or
-        measured parameters come without a reference.
+        measured parameters come without a reference, or the reference exceeds 300 characters.
     TenantAccessError, NotFoundError
         See :func:`writable_enterprise`.
     """
@@ -177,8 +209,8 @@ def add_measured(
     ------
     ValidationError
         If the fuel is not a known fuel (shipped or admin-added defaults) or ``steam``, no
-        parameter or no reference is given, a parameter is not > 0, the oxidation rate
-        exceeds 1, or steam comes without its enthalpy.
+        parameter or no reference is given, the reference exceeds 300 characters, a parameter
+        is not > 0, the oxidation rate exceeds 1, or steam comes without its enthalpy.
     UnitError
         If ``activity_unit`` is not a known unit.
     TenantAccessError, NotFoundError
@@ -195,6 +227,7 @@ def add_measured(
     if not data.reference.strip():
         raise ValidationError("measured parameters need a reference (lab report, date)",
                               details={"field": "reference"})  # fmt: skip
+    _check_length("reference", data.reference)
     values = {"ncv_gj_per_unit": data.ncv_gj_per_unit, "oxidation_rate": data.oxidation_rate,
               "carbon_content_tc_per_tj": data.carbon_content_tc_per_tj}  # fmt: skip
     if all(v is None for v in values.values()):
@@ -241,6 +274,9 @@ def add_contract(
         the module docstring), or ``replace`` finds it only in another overlapping period.
     NotFoundError
         If ``replace`` finds no record of the reference in the period.
+    ValidationError
+        If ``mwh`` is negative or not finite, or the reference is empty or exceeds 200
+        characters.
     TenantAccessError
         See :func:`writable_enterprise`.
     """
@@ -250,6 +286,7 @@ def add_contract(
     if not ref:
         raise ValidationError("a green power contract needs its reference",
                               details={"field": "contract_ref"})  # fmt: skip
+    _check_length("contract_ref", ref)
     same = session.scalars(
         select(GreenPowerContract)
         .where(
