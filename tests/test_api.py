@@ -210,6 +210,18 @@ def test_sites_and_meters_are_described_through_the_api(
     # steam is metered in mass (t or kg), not in GJ
     assert r.status_code == 422
     assert r.json()["message"] == "meter 'A-STEAM': unit 'GJ' does not measure steam"
+    # a gas meter cannot be the grid connection: no report would count it
+    r = client.post(
+        "/api/v1/parks/P1/meters",
+        headers=h,
+        json={"code": "A-G", "enterprise_code": "A", "carrier": "natural_gas",
+              "role": "grid_import", "unit": "m3"},
+    )  # fmt: skip
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        "meter 'A-G': role 'grid_import' is for electricity meters; a natural_gas meter is one "
+        "of consumption, purchase, submeter"
+    )
     r = client.post(
         "/api/v1/parks/P1/meters",
         headers=h,

@@ -48,6 +48,9 @@ class MeterRole(StrEnum):
 # Roles whose energy is part of an enterprise's (or the park's) final consumption.  Sub-meters are
 # children of one of these and are never added on top of them.
 CONSUMPTION_ROLES = frozenset({MeterRole.CONSUMPTION, MeterRole.PURCHASE})
+# Roles a meter of a fuel, steam, heat or water takes: what it brings in or measures inside.  The
+# other roles (grid connection, generation, storage, green supply) are electricity's alone.
+NON_ELECTRIC_ROLES = frozenset({MeterRole.CONSUMPTION, MeterRole.PURCHASE, MeterRole.SUBMETER})
 # Roles that bring electricity into the enterprise's supply.
 SUPPLY_ROLES = frozenset(
     {MeterRole.GRID_IMPORT, MeterRole.ONSITE_GENERATION, MeterRole.DIRECT_GREEN_SUPPLY}

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lingtan.domain import Carrier, MeterRole, UserRole
+from lingtan.domain import NON_ELECTRIC_ROLES, Carrier, MeterRole, UserRole
 from lingtan.errors import ConflictError, NotFoundError, ValidationError
 from lingtan.reference.carbon import grid_factors, province_grids
 from lingtan.services.principal import (
@@ -204,6 +204,12 @@ def _check_meter(spec: MeterSpec) -> tuple[Carrier, MeterRole, str]:
         raise ValidationError(
             f"{where}: unknown role {spec.role!r}; one of {', '.join(MeterRole)}"
         ) from exc
+    if carrier != Carrier.ELECTRICITY and role not in NON_ELECTRIC_ROLES:
+        allowed = ", ".join(sorted(NON_ELECTRIC_ROLES))
+        raise ValidationError(
+            f"{where}: role {role.value!r} is for electricity meters; a {carrier.value} meter "
+            f"is one of {allowed}"
+        )
     unit = normalise_unit(spec.unit)
     if UNITS[unit][0] != CARRIER_DIMENSION[carrier]:
         raise ValidationError(f"{where}: unit {unit!r} does not measure {carrier.value}")
