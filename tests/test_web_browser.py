@@ -2,7 +2,8 @@
 
 Data and hand calculations are those of tests/test_web_pages.py (see its docstring):
 day 2025-01-02 park electricity 150 kWh, January 200 kWh (tce 200 x 0.1229 / 1000 = 0.02458),
-load 146 kW at 08:00 and 4 kW at 09:00, enterprise A January 70 kWh (tce 0.008603),
+no complete hour on the park's load curve that day (A-EXP has no interval at 08:00; A-PV
+and B-IMP 1 of 4), so every hour is a gap, enterprise A January 70 kWh (tce 0.008603),
 rejected row 9 of a-jan.csv: "non-numeric value 'abc'"; 2025-01-01: A 20 + B 30 = 50 kWh.
 """
 
@@ -66,7 +67,7 @@ def test_manager_overview_enterprise_page_and_english(page: Page, seeded: Seeded
     # Plotly (served locally) drew the load curve from the figure data: gaps stay null.
     expect(page.locator("#chart-load")).to_have_attribute("data-rendered", "1")
     y = page.evaluate("document.getElementById('chart-load').data[0].y")
-    assert y == [None] * 8 + [pytest.approx(146.0), pytest.approx(4.0)] + [None] * 14
+    assert y == [None] * 24  # partial hours are gaps, not partial sums
     expect(page.locator("#chart-load .main-svg").first).to_be_visible()
     expect(page.locator("#chart-sources")).to_have_attribute("data-rendered", "1")
 

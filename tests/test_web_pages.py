@@ -10,7 +10,9 @@ Every expected figure below is a hand calculation from those readings:
 - 2025-01-02, natural gas (register meter A-GAS): 1000, 1010, 1025 m3 at 08:00/08:15/08:30
   -> intervals 10 + 15 = 25 m3; tce = 25 x 1.2143 / 1000 = 0.0303575 t; 2 of 96 -> 2.1 %.
 - January 2025 electricity: 150 + A-IMP 20 (01-01 08:00) + B-IMP 30 (01-01 10:00) = 200 kWh.
-- Load curve 2025-01-02: 08:00 -> 40 + 6 + 100 = 146 kW, 09:00 -> 4 kW, other hours missing.
+- Load curve 2025-01-02: no hour has every counted meter complete (08:00: A-EXP has no
+  interval, A-PV and B-IMP 1 of 4; 09:00: only A-IMP, 1 of 4), so every hour is a gap (None),
+  never the partial sums 40 + 6 + 100 = 146 kW and 4 kW.
 - Sources, January: grid = A 64 + B 130 = 194 kWh, on-site PV = 6 kWh (no export).
 - Enterprise A, January: electricity 20 + 44 + 6 = 70 kWh, tce 70 x 0.1229 / 1000 = 0.008603.
 - a-jan.csv row 9 has value 'abc': rejected with "non-numeric value 'abc'".
@@ -218,10 +220,10 @@ def test_overview_shows_hand_calculated_day_and_month(client: TestClient) -> Non
     assert value(page, "day-electricity-quantity") == pytest.approx(150.0)
     assert page.text["day-electricity-quantity"] == "150"
     assert value(page, "day-electricity-tce") == pytest.approx(150 * 0.1229 / 1000)
-    assert page.text["day-electricity-completeness"].strip() == "1.8%"  # 7 / 384
+    assert page.text["day-electricity-completeness"].strip() == "⚠ 1.8%"  # 7 / 384, marked
     assert value(page, "day-natural_gas-quantity") == pytest.approx(25.0)
     assert value(page, "day-natural_gas-tce") == pytest.approx(25 * 1.2143 / 1000)
-    assert page.text["day-natural_gas-completeness"].strip() == "2.1%"  # 2 / 96
+    assert page.text["day-natural_gas-completeness"].strip() == "⚠ 2.1%"  # 2 / 96
     assert value(page, "month-electricity-quantity") == pytest.approx(200.0)
     assert value(page, "month-electricity-tce") == pytest.approx(200 * 0.1229 / 1000)
     assert "kWh" in page.text["day-electricity"] and "m³" in page.text["day-natural_gas"]
@@ -232,8 +234,11 @@ def test_overview_chart_data_and_sources(client: TestClient) -> None:
     page = ids(client.get("/parks/P1").text)
     load = json.loads(page.scripts["fig-load"])
     y = load["data"][0]["y"]
-    assert y == [None] * 8 + [pytest.approx(146.0), pytest.approx(4.0)] + [None] * 14
+    assert y == [None] * 24  # every hour incomplete: a gap, not the partial 146 and 4 kW
     assert load["data"][0]["x"][8] == "08:00"
+    band = [(s["x0"], s["x1"]) for s in load["layout"]["shapes"]]
+    assert band == [(-0.5, 23.5)]  # the whole day shaded as missing
+    assert [a["text"] for a in load["layout"]["annotations"]] == ["数据缺失"]
     assert value(page, "source-grid-kwh") == pytest.approx(194.0)
     assert value(page, "source-onsite-kwh") == pytest.approx(6.0)
     assert page.text["source-grid-share"] == "97.0%" and page.text["source-onsite-share"] == "3.0%"
@@ -271,7 +276,7 @@ def test_enterprise_page_monthly_imports_and_rejections(client: TestClient, seed
     assert page.text[f"batch-{seeded.a_batch}-rejected"] == "1"
     assert "A-GAS" in page.text["meter-A-GAS"] and "累计读数" in page.text["meter-A-GAS"]
     load = json.loads(page.scripts["fig-load"])["data"][0]["y"]
-    assert load[8] == pytest.approx(46.0) and load[9] == pytest.approx(4.0)  # 40 + 6; 4
+    assert load == [None] * 24  # 08:00 lacks A-EXP and 3 of A-PV's 4 intervals: not 40 + 6
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

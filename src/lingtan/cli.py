@@ -242,7 +242,41 @@ def energy_cmd(
     df = df.with_columns(
         pl.col("bucket").dt.strftime("%Y-%m-%d %H:%M" if bucket == "hour" else "%Y-%m-%d")
     )
-    print_rows(df.to_dicts(), as_json, f"energy {park} {start} – {end}")
+    title = f"energy {park} {start} – {end}"
+    if as_json:  # numbers as they are: null where missing, with completeness
+        print_rows(df.to_dicts(), True, title)
+        return
+    print_rows([_energy_row(r) for r in df.to_dicts()], False, title)
+    console.print(ENERGY_NOTE, soft_wrap=True)
+
+
+ENERGY_NOTE = (
+    f"{energy.INCOMPLETE_MARK} incomplete: completeness below 1, the figure sums only the "
+    "intervals present; — missing: no data or no meter (a gap, not zero)"
+)
+
+
+def _energy_row(row: dict[str, object]) -> dict[str, object]:
+    """Return one energy row as table text (rule of :mod:`lingtan.services.energy`).
+
+    A missing quantity and its tce show "—"; the quantity and tce of an incomplete figure carry
+    :data:`lingtan.services.energy.INCOMPLETE_MARK`; a completeness nothing is expected of "—".
+    """
+    quantity, tce, share = row["quantity"], row["tce"], row["completeness"]
+    status = energy.figure_status(
+        quantity if isinstance(quantity, float) else None,
+        share if isinstance(share, float) else None,
+    )
+    mark = f" {energy.INCOMPLETE_MARK}" if status == "incomplete" else ""
+
+    def text(v: object) -> str:
+        return f"{v:,.3f}{mark}" if isinstance(v, float) and status != "missing" else "—"
+
+    return row | {
+        "quantity": text(quantity),
+        "tce": text(tce),
+        "completeness": f"{share:.3f}" if isinstance(share, float) else "—",
+    }
 
 
 @user_app.command("add")

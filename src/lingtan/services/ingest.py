@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import polars as pl
 from sqlalchemy import insert, select
@@ -27,9 +28,10 @@ from lingtan.ingest.files import (
 )
 from lingtan.ingest.validate import CheckedRows, check_rows, registers_to_intervals
 from lingtan.services.principal import Principal, can_write_readings, meter_scope
-from lingtan.store.models import ImportBatch, Meter, Park, QuarantinedRow
+from lingtan.store.models import ImportBatch, ImportShare, Meter, Park, QuarantinedRow
 from lingtan.store.readings import (
     MergeCounts,
+    all_new,
     load_new_stream,
     merge_readings,
     merge_registers,
@@ -182,18 +184,26 @@ def _store(
         batch.enterprise_id = touched.pop()
     intervals = checked.intervals if loaded is None else checked.intervals.clear()
     flagged = spread = 0
+    flagged_by: dict[int, int] = {}
     if checked.registers.height:
         prior = prior_registers(conn, checked.registers)
         from_registers = registers_to_intervals(checked.registers, prior, meters)
         # intervals recomputed as they were stored (a re-sent file) are not flagged again
-        flagged = newly_stored(conn, from_registers.filter(pl.col("quality") >= 3))
+        flagged_by = {
+            int(key[0]): newly_stored(conn, part)
+            for key, part in from_registers.filter(pl.col("quality") >= 3)
+            .join(meters.select("meter_id", "enterprise_id"), on="meter_id")
+            .partition_by("enterprise_id", as_dict=True)
+            .items()
+        }
+        flagged = sum(flagged_by.values())
         spread = from_registers.filter(pl.col("quality") == 2).height
         merge_registers(conn, checked.registers, batch.id)
         intervals = pl.concat([intervals, from_registers])
     progress("merge", 0.3)
     counts = merge_readings(conn, intervals, batch.id)
     if loaded is not None:
-        counts = MergeCounts(counts.inserted + loaded.inserted, counts.unchanged, counts.revised)
+        counts = counts + loaded
     progress("quarantine", 0.9)
     own = p.enterprise_id if p.role in (UserRole.ENTERPRISE_USER, UserRole.DEVICE) else None
     rejected = checked.rejected.join(
@@ -213,6 +223,7 @@ def _store(
     batch.unchanged = counts.unchanged + checked.duplicates
     batch.rejected, batch.flagged = rejected.height, flagged
     session.flush()
+    _write_shares(session, batch.id, meters, counts, rejected, flagged_by)
     progress("done", 1.0)
     return ImportSummary(
         batch_id=batch.id,
@@ -226,6 +237,46 @@ def _store(
         spread=spread,
         rejections=rejected.select("row", "meter", "field", "reason").to_dicts(),
     )
+
+
+def _write_shares(
+    session: Session,
+    batch_id: int,
+    meters: pl.DataFrame,
+    counts: MergeCounts,
+    rejected: pl.DataFrame,
+    flagged: dict[int, int],
+) -> None:
+    """Record each enterprise's part of the batch (:class:`ImportShare`)."""
+    merged = (
+        counts.by_meter.join(meters.select("meter_id", "enterprise_id"), on="meter_id")
+        .group_by("enterprise_id")
+        .agg(pl.col("inserted", "unchanged", "revised").sum())
+    )
+    refused = (
+        rejected.filter(pl.col("enterprise_id").is_not_null())
+        .group_by("enterprise_id")
+        .agg(rejected=pl.len())
+    )
+    shares = merged.join(refused, on="enterprise_id", how="full", coalesce=True).fill_null(0)
+    if shares.height:
+        session.execute(
+            insert(ImportShare),
+            [
+                {
+                    "batch_id": batch_id,
+                    "enterprise_id": e,
+                    "accepted": new,
+                    "unchanged": same,
+                    "revised": rev,
+                    "rejected": bad,
+                    "flagged": flagged.get(e, 0),
+                }
+                for e, new, same, rev, bad in shares.select(
+                    "enterprise_id", "inserted", "unchanged", "revised", "rejected"
+                ).iter_rows()
+            ],
+        )
 
 
 # Files with more data rows than this are parsed in chunks while earlier chunks load
@@ -265,7 +316,7 @@ def _import_streaming(
             rejected=pl.concat([c.rejected for c in checked]),
             duplicates=sum(c.duplicates for c in checked),
         )
-        loaded = MergeCounts(whole.intervals.height, 0, 0)
+        loaded = all_new(whole.intervals)
         return _store(session, p, park, batch, meters, whole, parsed[0].layout, loaded, progress)
     # a key exists already (stored, or repeated across chunks): check the file as a whole
     frame = pl.concat([x.frame for x in parsed])
@@ -336,18 +387,61 @@ def records_frame(records: list[dict[str, object]], timezone: str) -> pl.DataFra
     )
 
 
+@dataclass(frozen=True)
+class BatchView:
+    """An import as a history lists it: the batch, with the counts of the part the list is of."""
+
+    id: int
+    enterprise_id: int | None
+    source: str
+    file_format: str
+    stamps: str
+    created_at: datetime
+    username: str | None
+    accepted: int
+    unchanged: int
+    revised: int
+    rejected: int
+    flagged: int
+
+
+def _view(b: ImportBatch, counts: ImportBatch | ImportShare) -> BatchView:
+    return BatchView(
+        b.id, b.enterprise_id, b.source, b.file_format, b.stamps, b.created_at, b.username,
+        counts.accepted, counts.unchanged, counts.revised, counts.rejected, counts.flagged,
+    )  # fmt: skip
+
+
 def list_batches(
     session: Session, p: Principal, park_id: int, enterprise_id: int | None = None
-) -> list[ImportBatch]:
-    """Return the import history visible to the caller, newest first."""
-    stmt = select(ImportBatch).where(ImportBatch.park_id == park_id).order_by(ImportBatch.id.desc())
-    if p.enterprise_id is not None and not p.is_admin:
-        stmt = stmt.where(ImportBatch.enterprise_id == p.enterprise_id)
-    elif enterprise_id is not None:
-        stmt = stmt.where(ImportBatch.enterprise_id == enterprise_id)
+) -> list[BatchView]:
+    """Return the import history visible to the caller, newest first.
+
+    An enterprise's history (an enterprise user's, or any caller's ``enterprise_id``) lists
+    every batch that touched the enterprise — an operator's file of several enterprises
+    included — with the enterprise's own counts (:class:`ImportShare`); the park's lists whole
+    batches.
+    """
     if not p.is_admin and p.park_id != park_id:
         return []
-    return list(session.scalars(stmt.limit(200)))
+    if p.enterprise_id is not None and not p.is_admin:
+        enterprise_id = p.enterprise_id
+    if enterprise_id is None:
+        stmt = (
+            select(ImportBatch)
+            .where(ImportBatch.park_id == park_id)
+            .order_by(ImportBatch.id.desc())
+            .limit(200)
+        )
+        return [_view(b, b) for b in session.scalars(stmt)]
+    rows = session.execute(
+        select(ImportBatch, ImportShare)
+        .join(ImportShare, ImportShare.batch_id == ImportBatch.id)
+        .where(ImportBatch.park_id == park_id, ImportShare.enterprise_id == enterprise_id)
+        .order_by(ImportBatch.id.desc())
+        .limit(200)
+    ).all()
+    return [_view(b, share) for b, share in rows]
 
 
 def list_quarantine(

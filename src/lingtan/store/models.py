@@ -138,6 +138,26 @@ class RegisterReading(Base):
     batch_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class ImportShare(Base):
+    """An enterprise's part of an import batch: what became of its meters' rows.
+
+    A file of the park's operator may carry several enterprises' meters; each enterprise's
+    history lists the batch with its own counts (rows of its meters, its rejected rows).
+    Identical rows repeated within one file are counted in the batch's total only.
+    """
+
+    __tablename__ = "import_share"
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise.id"), primary_key=True, index=True
+    )
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    revised: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ReadingHourly(Base):
     """A meter's hour: its interval values (slots) and their roll-up, keyed by (meter, hour start).
 

@@ -33,7 +33,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +56,7 @@ HOUR_COLUMNS = (
     "slot_quality",
     "slot_batches",
 )
+BY_METER = {"meter_id": pl.Int64, "inserted": pl.Int64, "unchanged": pl.Int64, "revised": pl.Int64}
 LONG_SCHEMA = {
     "meter_id": pl.Int64,
     "ts": pl.Int64,
@@ -97,11 +98,22 @@ def expected_in_hours(hour: np.ndarray, interval_s: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MergeCounts:
-    """Rows new, unchanged and revised by one merge."""
+    """Rows new, unchanged and revised by one merge, in all and per meter (:data:`BY_METER`)."""
 
     inserted: int
     unchanged: int
     revised: int
+    by_meter: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BY_METER))
+
+    @classmethod
+    def of(cls, by_meter: pl.DataFrame) -> MergeCounts:
+        """Return the counts whose totals are the sums of ``by_meter``'s."""
+        by_meter = by_meter.group_by("meter_id").agg(pl.all().sum()).cast(BY_METER)  # type: ignore[arg-type]
+        total = {c: int(by_meter[c].sum()) for c in ("inserted", "unchanged", "revised")}
+        return cls(**total, by_meter=by_meter)
+
+    def __add__(self, other: MergeCounts) -> MergeCounts:
+        return MergeCounts.of(pl.concat([self.by_meter, other.by_meter]))
 
 
 class DuplicateInterval(Exception):
@@ -403,6 +415,13 @@ def _as_long(frame: pl.DataFrame, batch_id: int) -> pl.DataFrame:
     )
 
 
+def all_new(frame: pl.DataFrame) -> MergeCounts:
+    """Return the counts of interval rows (meter_id, …) that were all new."""
+    return MergeCounts.of(
+        frame.group_by("meter_id").agg(inserted=pl.len()).with_columns(unchanged=0, revised=0)
+    )
+
+
 def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> MergeCounts:
     """Merge interval values into the ledger, recording a revision for every changed value.
 
@@ -428,7 +447,7 @@ def merge_readings(conn: Connection, frame: pl.DataFrame, batch_id: int) -> Merg
     interval_s = meter_intervals(conn, frame["meter_id"].unique().to_list())
     ranges = hour_ranges(frame)
     if not any_stored(conn, ranges) and load_new(conn, pack(frame, interval_s)):
-        return MergeCounts(frame.height, 0, 0)
+        return all_new(frame)
     for _ in range(MERGE_ATTEMPTS):
         savepoint = conn.begin_nested()
         try:
@@ -464,8 +483,13 @@ def _merge(
     changed = pl.col("value") != pl.col("old_value")
     written = joined.filter(new | changed | (pl.col("quality") != pl.col("old_quality")))
     revised = joined.filter(changed)
-    inserted = joined.filter(new).height
-    counts = MergeCounts(inserted, frame.height - inserted - revised.height, revised.height)
+    counts = MergeCounts.of(
+        joined.group_by("meter_id").agg(
+            inserted=new.sum(),
+            unchanged=pl.len() - new.sum() - changed.fill_null(False).sum(),
+            revised=changed.fill_null(False).sum(),
+        )
+    )
     if written.height == 0:
         return counts
     hour = (pl.col("ts") - pl.col("ts") % 3600).alias("hour")

@@ -16,11 +16,11 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from lingtan.services import energy as esvc
-from lingtan.services.ingest import list_batches, list_quarantine
+from lingtan.services.ingest import BatchView, list_batches, list_quarantine
 from lingtan.services.parks import list_enterprises, list_meters
 from lingtan.services.principal import Principal
 from lingtan.services.scorecard_text import fmt_qty
-from lingtan.store.models import Enterprise, ImportBatch, Meter, Park, QuarantinedRow
+from lingtan.store.models import Enterprise, Meter, Park, QuarantinedRow
 from lingtan.web.queries import latest_reading_hour
 
 SOURCE_KEYS = ("grid", "onsite", "direct_green", "storage_net")
@@ -37,6 +37,21 @@ def fmt_pct(share: float | None) -> str:
     if share is None or math.isnan(share):
         return "—"
     return f"{share * 100:.1f}%"
+
+
+def figure_completeness(quantity: float | None, completeness: float | None) -> dict[str, Any]:
+    """Return an energy figure's status and the completeness text shown beside it.
+
+    The rule of :mod:`lingtan.services.energy`: a missing figure is shown as missing (the page
+    says so in place of the number), an incomplete one carries
+    :data:`~lingtan.services.energy.INCOMPLETE_MARK` before its completeness, a complete one
+    its completeness alone.
+    """
+    status = esvc.figure_status(quantity, completeness)
+    text = fmt_pct(completeness)
+    if status == "incomplete":
+        text = f"{esvc.INCOMPLETE_MARK} {text}"
+    return {"status": status, "completeness_text": text}
 
 
 def fmt_local(moment: datetime | None, tz: str) -> str:
@@ -138,7 +153,7 @@ def energy_cards(
                 "tce": r["tce"],
                 "tce_text": fmt_num(r["tce"]),
                 "completeness": r["completeness"],
-                "completeness_text": fmt_pct(r["completeness"]),
+                **figure_completeness(r["quantity"], r["completeness"]),
             }
         )
     return cards
@@ -147,7 +162,11 @@ def energy_cards(
 def load_series(
     session: Session, p: Principal, park: Park, day: date, enterprise_id: int | None = None
 ) -> tuple[list[str], list[float | None]]:
-    """Return hour labels (local ``HH:00``) and mean power per hour [kW]; gaps are None."""
+    """Return hour labels (local ``HH:00``) and mean power per hour [kW].
+
+    An hour in which a counted meter lacks an interval is None (a gap in the line, never zero):
+    see :func:`lingtan.services.energy.load_curve`.
+    """
     per = period(park, day, day + timedelta(days=1), "hour")
     curve = esvc.load_curve(session, p, park, per.start_s, per.end_s, enterprise_id)
     hours = [b.strftime("%H:00") for b in curve["bucket"].to_list()]
@@ -207,7 +226,7 @@ def monthly_rows(
                 "quantity_text": fmt_num(shown),
                 "tce": r["tce"],
                 "tce_text": fmt_num(r["tce"]),
-                "completeness_text": fmt_pct(r["completeness"]),
+                **figure_completeness(r["quantity"], r["completeness"]),
             }
         )
     return rows
@@ -241,8 +260,8 @@ def enterprise_meters(session: Session, p: Principal, ent: Enterprise) -> list[M
 
 def import_history(
     session: Session, p: Principal, ent: Enterprise
-) -> tuple[list[ImportBatch], list[QuarantinedRow]]:
-    """Return an enterprise's import batches (newest first) and its rejected rows."""
+) -> tuple[list[BatchView], list[QuarantinedRow]]:
+    """Return an enterprise's import batches (newest first, its own counts) and rejected rows."""
     batches = list_batches(session, p, ent.park_id, enterprise_id=ent.id)
     rejected = [q for q in list_quarantine(session, p, ent.park_id) if q.enterprise_id == ent.id]
     return batches, rejected
