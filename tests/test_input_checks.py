@@ -326,3 +326,51 @@ def test_rows_of_unknown_meters_in_an_operator_file_stay_with_the_park(api: Test
     assert f'data-testid="rejected-{batch}-3"' in page.text
     assert "non-numeric value &#39;oops&#39;" in page.text
     assert f'data-testid="rejected-{batch}-4"' not in page.text and "B-IMQ" not in page.text
+
+
+def test_an_upload_with_empty_cells_is_answered_with_its_rejections(api: TestClient) -> None:
+    h = login(api, "manager")
+    # one row each with an empty value, an empty timestamp and an empty meter code; rows 2 and 6
+    # are good
+    csv = (
+        b"meter,timestamp,value\nA-IMP,2025-01-01 08:00,10\nA-IMP,2025-01-01 08:15,\n"
+        b"A-IMP,,5\n,2025-01-01 08:30,5\nB-IMP,2025-01-01 08:00,7\n"
+    )
+    r = api.post(
+        "/api/v1/parks/P1/imports",
+        headers=h,
+        files={"file": ("e.csv", io.BytesIO(csv), "text/csv")},
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["accepted"], body["rejected"]) == (2, 3)
+    assert body["rejections"] == [
+        {"row": 3, "meter": "A-IMP", "field": "value", "reason": "empty value"},
+        {"row": 4, "meter": "A-IMP", "field": "timestamp", "reason": "empty timestamp"},
+        {"row": 5, "meter": None, "field": "meter", "reason": "empty meter code"},
+    ]
+    got = api.get("/api/v1/parks/P1/quarantine", headers=h)
+    assert got.status_code == 200, got.text
+    assert [(q["row"], q["field"], q["raw"]) for q in got.json()] == [
+        (3, "value", "A-IMP,2025-01-01 08:15,"),
+        (4, "timestamp", "A-IMP,,5"),
+        (5, "meter", ",2025-01-01 08:30,5"),
+    ]
+    # posted records with an empty meter code and no value are rejected alike
+    r = api.post(
+        "/api/v1/parks/P1/readings",
+        headers=h,
+        json={
+            "readings": [
+                {"meter": "", "ts": "2025-01-01 08:45", "value": 1},
+                {"meter": "A-IMP", "ts": "2025-01-01 08:45", "value": None},
+                {"meter": "A-IMP", "ts": " ", "value": 2},
+            ]
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert [(x["row"], x["field"], x["reason"]) for x in r.json()["rejections"]] == [
+        (1, "meter", "empty meter code"),
+        (2, "value", "empty value"),
+        (3, "timestamp", "empty timestamp"),
+    ]

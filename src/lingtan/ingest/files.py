@@ -87,12 +87,46 @@ def _read_raw(data: bytes, file_format: str, name: str) -> pl.DataFrame:
             data.decode("utf-8")  # refuse non-UTF-8 text with the byte position
             return pl.read_csv(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), infer_schema=False)
         if file_format == "xlsx":
-            return pl.read_excel(io.BytesIO(data), engine="calamine")
+            return _read_xlsx(data)
         return pl.read_parquet(io.BytesIO(data))
     except UnicodeDecodeError as exc:
         raise IngestError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except Exception as exc:  # every parser failure becomes one clear message
         raise IngestError(f"{name}: cannot be read as {file_format}: {exc}") from exc
+
+
+def _read_xlsx(data: bytes) -> pl.DataFrame:
+    """Read the first sheet with every cell as text, as CSV is read.
+
+    A reader that types columns turns the cells that do not fit the type into nulls (a "n/a" in
+    a column of numbers would vanish), so every cell is read as text and the same checks as for
+    CSV apply.  Dates and times come as ``YYYY-MM-DD HH:MM:SS`` text.  calamine writes a number
+    as text rounded to 9 decimals, so where a cell's text is a number that differs from the
+    stored one (``0.333333333`` for 1/3), the text of the exact stored number replaces it.
+    Empty rows are kept (and then skipped as blank lines are) so that row numbers stay the
+    sheet's; empty columns are kept so that a long file whose values are all missing is still
+    read as long.
+    """
+    text, numbers = (
+        pl.read_excel(
+            io.BytesIO(data),
+            engine="calamine",
+            read_options=options,
+            drop_empty_rows=False,
+            drop_empty_cols=False,
+        )
+        for options in ({"dtypes": "string"}, {"dtypes": "float"})
+    )
+    exact = []
+    for name, number in zip(text.columns, numbers.get_columns(), strict=True):
+        written = pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
+        exact.append(
+            pl.when(written != pl.lit(number))  # null (not a number, or empty): keep the text
+            .then(pl.lit(number).cast(pl.String))
+            .otherwise(pl.col(name))
+            .alias(name)
+        )
+    return text.with_columns(exact)
 
 
 def parse_timestamps(raw: pl.Expr, timezone: str) -> pl.Expr:
@@ -220,7 +254,10 @@ def _to_long(df: pl.DataFrame, name: str, first_row: int) -> tuple[pl.DataFrame,
     if {"meter", "ts", "value"} <= found.keys():
         keep = ("meter", "ts", "value", "unit") if "unit" in found else ("meter", "ts", "value")
         long = df.select(pl.col(_one(found, c, name)).alias(c) for c in keep)
-        return long.with_row_index("row", offset=first_row), "long"
+        # a blank line (or a row of empty cells) holds no reading; a row with some cells empty
+        # is kept, for the checks to reject with its row number
+        written = pl.any_horizontal(pl.col(c).is_not_null() for c in keep)
+        return long.with_row_index("row", offset=first_row).filter(written), "long"
     ts_col = _one(found, "ts", name) if "ts" in found else df.columns[0]
     meters = [c for c in df.columns if c != ts_col]
     if not meters:
@@ -240,7 +277,8 @@ def _to_long(df: pl.DataFrame, name: str, first_row: int) -> tuple[pl.DataFrame,
             dict(zip(internal, meters, strict=True)), return_dtype=pl.String
         )
     )
-    return long.filter(pl.col("value").is_not_null() & (pl.col("value") != "")), "wide"
+    # an empty cell (or one of spaces only) is no reading
+    return long.filter(pl.col("value").str.strip_chars() != ""), "wide"
 
 
 def split_csv(

@@ -54,25 +54,35 @@ class CheckedRows:
     duplicates: int  # identical repeated rows merged into one
 
 
-def _raw(frame: pl.DataFrame) -> pl.Expr:
-    return pl.concat_str(
-        [
-            pl.col("meter").fill_null(""),
-            pl.col("ts_raw").fill_null(""),
-            pl.col("value_raw").fill_null(""),
-        ],
-        separator=",",
-    )
+def _raw(with_unit: bool) -> pl.Expr:
+    """Return the row as written: meter, timestamp, value (and unit if asked); empty cells ''."""
+    cells = ["meter", "ts_raw", "value_raw", *(["unit"] if with_unit else [])]
+    return pl.concat_str([pl.col(c).fill_null("") for c in cells], separator=",")
 
 
-def _reject(frame: pl.DataFrame, field: str, reason: pl.Expr) -> pl.DataFrame:
+def _reject(
+    frame: pl.DataFrame, field: str, reason: pl.Expr, with_unit: bool = False
+) -> pl.DataFrame:
+    """Return the rows of ``frame`` as rejections; a null reason becomes one naming the field.
+
+    The raw text shows the unit when ``with_unit`` (a unit rejection shows the unit refused).
+    """
     return frame.select(
         pl.col("row"),
         pl.col("meter"),
         pl.lit(field).alias("field"),
-        reason.alias("reason"),
-        _raw(frame).alias("raw"),
+        reason.fill_null(pl.lit(f"invalid {field}")).alias("reason"),
+        _raw(with_unit).alias("raw"),
     ).cast(REJECT_SCHEMA)
+
+
+def _empty_or(cell: str, empty: str, reason: pl.Expr) -> pl.Expr:
+    """Return ``empty`` where the text ``cell`` is empty or only spaces, else ``reason``.
+
+    Only evaluated on rows that failed a check already, so it costs nothing on good rows.
+    """
+    blank = pl.col(cell).is_null() | (pl.col(cell).str.strip_chars() == "")
+    return pl.when(blank).then(pl.lit(empty)).otherwise(reason)
 
 
 def _unit_factors(frame: pl.DataFrame) -> pl.DataFrame:
@@ -138,7 +148,11 @@ def check_rows(
         _reject(
             df.filter(pl.col("meter_id").is_null()),
             "meter",
-            pl.format("unknown meter '{}' (not in this park, or not yours)", pl.col("meter")),
+            _empty_or(
+                "meter",
+                "empty meter code",
+                pl.format("unknown meter '{}' (not in this park, or not yours)", pl.col("meter")),
+            ),
         )
     ]
     df = df.filter(pl.col("meter_id").is_not_null())
@@ -147,19 +161,27 @@ def check_rows(
         _reject(
             df.filter(bad_ts),
             "timestamp",
-            pl.format("cannot parse timestamp '{}'", pl.col("ts_raw")),
+            _empty_or(
+                "ts_raw",
+                "empty timestamp",
+                pl.format("cannot parse timestamp '{}'", pl.col("ts_raw")),
+            ),
         )
     )
     df = df.filter(~bad_ts)
     bad_value = pl.col("value").is_null() | ~pl.col("value").is_finite()
     rejects.append(
         _reject(
-            df.filter(bad_value), "value", pl.format("non-numeric value '{}'", pl.col("value_raw"))
+            df.filter(bad_value),
+            "value",
+            _empty_or(
+                "value_raw", "empty value", pl.format("non-numeric value '{}'", pl.col("value_raw"))
+            ),
         )
     )
     df = _unit_factors(df.filter(~bad_value))
     bad_unit = pl.col("factor").is_null()
-    rejects.append(_reject(df.filter(bad_unit), "unit", pl.col("unit_error")))
+    rejects.append(_reject(df.filter(bad_unit), "unit", pl.col("unit_error"), with_unit=True))
     df = df.filter(~bad_unit).with_columns(value=pl.col("value") * pl.col("factor"))
     if stamps == "end":
         df = df.with_columns(
