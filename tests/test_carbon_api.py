@@ -264,7 +264,7 @@ def test_report_links_of_the_carbon_page_download(api: TestClient, db_url: str) 
     summary = load_workbook(io.BytesIO(r.content)).worksheets[0]
     values = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row and row[0]}
     # 8760 MWh x 0.1073 = 939.948 t (location); x 0.5856 = 5129.856 t (market)
-    assert values["核算主体"] == "X (enterprise)"
+    assert values["核算主体"] == "X（企业）"  # the level in the report language
     assert_allclose(values["范围二 基于位置"], 939.948, rtol=1e-9)
     assert_allclose(values["范围二 基于市场"], 5129.856, rtol=1e-9)
     pdf = api.get(own["dl-inventory-pdf"], headers=hx)

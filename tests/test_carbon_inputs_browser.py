@@ -109,8 +109,7 @@ def test_a_refused_production_shows_the_reason_next_to_the_form(page: Page) -> N
     page.fill("#production-reference", "anode lab 2025-03")
     page.click("#production-submit")
     expect(page.get_by_test_id("production-error")).to_have_text(
-        "输入有误（阳极硫分（质量分数，0–1））："
-        "anode_sulfur_fraction = 1.5 must be a number >= 0 and <= 1"
+        "输入有误（阳极硫分（质量分数，0–1））：应为 ≥ 0 且 ≤ 1 的数，填写的是 1.5"
     )
     expect(page.locator("#production-anode_sulfur_fraction")).to_have_value("1.5")
     expect(page.locator("#production-month")).to_have_value("2")

@@ -5,7 +5,7 @@ aluminium smelter); one user per role (``factories.add_users``).  Park P2 has sm
 own manager.  Every expected value below is what the test typed into a form, or the service's
 rule written out (``lingtan.services.carbon_inputs``): a contract's MWh must be >= 0, an anode
 fraction within [0, 1]; an enterprise user records and sees only its own enterprise; verifiers
-record nothing.
+record nothing.  Refusals are in the page's language (the Chinese of lingtan.web.i18n.REFUSALS_ZH).
 """
 
 from __future__ import annotations
@@ -124,16 +124,16 @@ def test_enterprise_user_records_a_contract_and_sees_it(client: TestClient, db: 
     ("user", "kind", "typed", "field", "message", "label"),
     [
         ("user_a", "contracts", {**CONTRACT_A, "mwh": "-5"}, "mwh",
-         "mwh = -5.0 must be a number >= 0", "绿电电量 (MWh)"),
+         "应为 ≥ 0 的数，填写的是 -5.0", "绿电电量 (MWh)"),
         ("user_a", "contracts", {**CONTRACT_A, "mwh": "abc"}, "mwh",
-         "mwh = 'abc' is not a number", "绿电电量 (MWh)"),
+         "不是数字：'abc'", "绿电电量 (MWh)"),
         ("user_b", "production", {**PRODUCTION_B, "anode_sulfur_fraction": "1.5",
                                   "reference": "anode lab 2025-02"}, "anode_sulfur_fraction",
-         "anode_sulfur_fraction = 1.5 must be a number >= 0 and <= 1", "阳极硫分（质量分数，0–1）"),
+         "应为 ≥ 0 且 ≤ 1 的数，填写的是 1.5", "阳极硫分（质量分数，0–1）"),
         ("user_b", "production", {**PRODUCTION_B, "cf4_kg_per_t_al": "0.05"}, "reference",
-         "measured anode fractions or PFC factors need a reference", "依据（检测报告、监测记录）"),
+         "填写实测的阳极硫分、灰分或全氟化碳排放因子时，须注明依据", "依据（检测报告、监测记录）"),
         ("manager", "contracts", {**CONTRACT_A, "contract_ref": "X" * 201}, "contract_ref",
-         "contract_ref has 201 characters; at most 200", "合同编号"),
+         "共 201 个字符，最多 200 个", "合同编号"),
     ],
 )  # fmt: skip
 def test_a_refused_value_names_the_field_keeps_the_form_and_stores_nothing(
@@ -166,8 +166,8 @@ def test_a_second_record_of_a_contract_is_refused_and_replace_corrects_it(
     again = post(client, "contracts", {**CONTRACT_A, "mwh": "130"})
     assert again.status_code == 409
     text = PageIds(again.text).text["contracts-error"]
-    assert text.startswith("与已有记录冲突：green power contract GC-2025-A-03 of A is recorded")
-    assert f"(record {first['id']}, 120.5 MWh)" in text
+    assert text.startswith("与已有记录冲突：企业 A 的绿电合同 GC-2025-A-03 已有 2025-03 的记录")
+    assert f"（记录 {first['id']}，120.5 MWh）" in text
     fixed = post(client, "contracts", {**CONTRACT_A, "mwh": "130", "replace": "1"})
     assert fixed.status_code == 303
     (rec,) = stored(db, "contracts")
@@ -184,7 +184,7 @@ def test_enterprise_user_cannot_record_for_another_enterprise_nor_see_it(
     assert PageIds(html).text["no-smelter-note"].startswith("您可录入的企业中没有原铝冶炼企业")
     r = post(client, "contracts", {**CONTRACT_A, "enterprise": "B"})
     assert r.status_code == 404  # B is not visible to A's user: not found, as elsewhere
-    assert "enterprise 'B' not found in park P1" in PageIds(r.text).text["contracts-error"]
+    assert PageIds(r.text).text["contracts-error"] == "未找到：园区 P1 中没有企业 'B'"
     r = post(client, "production", PRODUCTION_B)
     assert r.status_code == 404
     assert stored(db, "contracts") == [] and stored(db, "production") == []
@@ -229,7 +229,7 @@ def test_verifier_sees_records_and_no_forms(client: TestClient, db: Session) -> 
     assert shown.text["read-only-note"] == "您的角色只能查看这些记录，不能录入。"
     refused = post(client, "contracts", {**CONTRACT_A, "contract_ref": "GC-V"})
     assert refused.status_code == 403
-    assert "verifier (verifier) may not record carbon inputs" in refused.text
+    assert "verifier（核查人员）无权录入碳核算输入数据" in refused.text
     assert [c["contract_ref"] for c in stored(db, "contracts")] == ["GC-2025-A-03"]
 
 

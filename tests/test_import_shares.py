@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from conftest import truncate_all
 from factories import PASSWORD, add_users, small_park
 from factories import api_login as login
 from lingtan.api.app import create_app
@@ -65,20 +66,24 @@ def test_an_enterprise_user_sees_its_part_of_an_operator_upload(
     a_id = sp.a.id
     s.commit()
     s.close()
-    with TestClient(create_app(Settings(data_dir=tmp_path, database_url=db_url))) as client:
-        manager = login(client, "manager")
-        r = client.post(
-            "/api/v1/parks/P1/imports", headers=manager, files={"file": ("wide.csv", WIDE)}
-        )
-        assert r.status_code == 201, r.text
-        batch = r.json()["batch_id"]
-        hist = client.get("/api/v1/parks/P1/imports", headers=login(client, "user_a")).json()
-        assert [(h["id"], h["accepted"], h["rejected"]) for h in hist] == [(batch, 2, 1)]
-        hist_b = client.get("/api/v1/parks/P1/imports", headers=login(client, "user_b")).json()
-        assert [(h["id"], h["accepted"], h["rejected"]) for h in hist_b] == [(batch, 3, 0)]
-        # the enterprise page lists the batch with A's counts
-        r = client.post("/login", data={"username": "user_a", "password": PASSWORD})
-        assert r.status_code in (200, 303), r.text
-        page = client.get(f"/enterprises/{a_id}")
-        assert page.status_code == 200
-        assert f'data-testid="batch-{batch}-rejected">1<' in page.text
+    try:
+        with TestClient(create_app(Settings(data_dir=tmp_path, database_url=db_url))) as client:
+            manager = login(client, "manager")
+            r = client.post(
+                "/api/v1/parks/P1/imports", headers=manager, files={"file": ("wide.csv", WIDE)}
+            )
+            assert r.status_code == 201, r.text
+            batch = r.json()["batch_id"]
+            hist = client.get("/api/v1/parks/P1/imports", headers=login(client, "user_a")).json()
+            assert [(h["id"], h["accepted"], h["rejected"]) for h in hist] == [(batch, 2, 1)]
+            hist_b = client.get("/api/v1/parks/P1/imports", headers=login(client, "user_b")).json()
+            assert [(h["id"], h["accepted"], h["rejected"]) for h in hist_b] == [(batch, 3, 0)]
+            # the enterprise page lists the batch with A's counts
+            r = client.post("/login", data={"username": "user_a", "password": PASSWORD})
+            assert r.status_code in (200, 303), r.text
+            page = client.get(f"/enterprises/{a_id}")
+            assert page.status_code == 200
+            assert f'data-testid="batch-{batch}-rejected">1<' in page.text
+    finally:
+        if db_url.startswith("postgresql"):
+            truncate_all(db_url)

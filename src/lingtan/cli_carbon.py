@@ -47,7 +47,12 @@ cert_app = typer.Typer(help="Green electricity certificates (1 = 1 MWh).", no_ar
 factor_app = typer.Typer(
     help="Versioned grid, fuel and heat factors; closed inventories.", no_args_is_help=True
 )
-input_app = typer.Typer(help="Production, measured parameters, contracts.", no_args_is_help=True)
+input_app = typer.Typer(
+    help="Production, measured parameters, contracts.  A newer production or measured record of "
+    "the same enterprise and period (and fuel) replaces the older one, whole; the older one stays "
+    "listed as superseded.",
+    no_args_is_help=True,
+)
 carbon_app.add_typer(cert_app, name="certificates")
 carbon_app.add_typer(factor_app, name="factors")
 carbon_app.add_typer(input_app, name="data")
@@ -320,6 +325,24 @@ def factor_recompute(snapshot_id: int, park: ParkOpt) -> None:
     )
 
 
+SUPERSEDES = (
+    "a newer record of the same enterprise and period{fuel} replaces the older one, whole: "
+    "values it leaves out are the defaults, not the older record's"
+)
+
+
+def _recorded(kind: str, rec: dict[str, Any]) -> None:
+    """Print the new record, that inventories use it, and the older records it replaced."""
+    fuel = f" {rec['fuel']}" if "fuel" in rec else ""
+    console.print(f"{kind} record {rec['id']} ({rec['enterprise']} {rec['period']}{fuel}): in use",
+                  highlight=False)  # fmt: skip
+    if rec["supersedes"]:
+        ids = ", ".join(str(i) for i in rec["supersedes"])
+        rule = SUPERSEDES.format(fuel=" and fuel" if fuel else "")
+        console.print(f"  replaces record {ids}, kept and listed as superseded by {rec['id']} "
+                      f"({rule})", highlight=False)  # fmt: skip
+
+
 @input_app.command("production")
 def data_production(park: ParkOpt, year: YearOpt,
                     enterprise: Annotated[str, typer.Option(help="enterprise code")],
@@ -337,12 +360,15 @@ def data_production(park: ParkOpt, year: YearOpt,
     """Record primary aluminium production for a month or year.
 
     Parameters not given use the IPCC 2006 defaults (anode S 2 %, ash 0.4 %; CF4 0.4 and C2F6
-    0.04 kg/t Al of centre-worked prebake cells); ``--reference`` names the measurement.
+    0.04 kg/t Al of centre-worked prebake cells); ``--reference`` names the measurement.  A newer
+    record of the same enterprise and period replaces the older one, whole (parameters it leaves
+    out are the defaults, not the older record's); the older one stays listed as superseded.
     """
     data = carbon_inputs.ProductionIn(aluminium_t, anode_t, reference, sulfur, ash, cf4, c2f6)
     with park_session(park) as (s, p):
         rid = carbon_inputs.add_production(s, OPERATOR, p, enterprise, Period(year, month), data)
-    console.print(f"production record {rid}")
+        (rec,) = carbon_inputs.list_production(s, OPERATOR, p, record_id=rid)
+    _recorded("production", rec)
 
 
 @input_app.command("measured")
@@ -352,7 +378,13 @@ def data_measured(park: ParkOpt, year: YearOpt,
                   reference: Annotated[str, typer.Option(help="lab report")],
                   month: MonthOpt = None, unit: str | None = None, ncv: float | None = None,
                   carbon_content: float | None = None, oxidation: float | None = None) -> None:  # fmt: skip
-    """Record measured fuel parameters (or a steam enthalpy) for a month or year."""
+    """Record measured fuel parameters (or a steam enthalpy) for a month or year.
+
+    A newer record of the same enterprise, fuel and period replaces the older one, whole:
+    parameters it leaves out are the defaults, not the older record's values, so give every
+    measured parameter of the period in one record (a reference may name two reports).  The
+    older record stays listed as superseded.
+    """
     if ncv is None and carbon_content is None and oxidation is None:
         raise typer.BadParameter(
             ValidationError("give --ncv, --carbon-content or --oxidation").message
@@ -361,7 +393,37 @@ def data_measured(park: ParkOpt, year: YearOpt,
         rid = carbon_inputs.add_measured(s, OPERATOR, p, enterprise, Period(year, month),
                                          carbon_inputs.MeasuredIn(fuel, reference, unit, ncv,
                                                                   carbon_content, oxidation))  # fmt: skip
-    console.print(f"measured parameters record {rid}")
+        (rec,) = carbon_inputs.list_measured(s, OPERATOR, p, record_id=rid)
+    _recorded("measured parameters", rec)
+
+
+class InputKind(StrEnum):
+    """Kinds of recorded carbon inputs."""
+
+    PRODUCTION = "production"
+    MEASURED = "measured"
+    CONTRACTS = "contracts"
+
+
+LISTERS = {
+    InputKind.PRODUCTION: carbon_inputs.list_production,
+    InputKind.MEASURED: carbon_inputs.list_measured,
+    InputKind.CONTRACTS: carbon_inputs.list_contracts,
+}
+
+
+@input_app.command("list")
+def data_list(kind: InputKind, park: ParkOpt,
+              year: Annotated[int | None, typer.Option(help="calendar year; omit for all")] = None,
+              enterprise: Annotated[str | None, typer.Option(help="enterprise code")] = None,
+              as_json: JsonOpt = False) -> None:  # fmt: skip
+    """List recorded inputs, each with whether inventories use it or the record superseding it."""
+    with park_session(park) as (s, p):
+        rows = LISTERS[kind](s, OPERATOR, p, enterprise, year)
+    out = [{**r, "created_at": r["created_at"].isoformat(),
+            "supersedes": r["supersedes"] if as_json else ", ".join(map(str, r["supersedes"]))}
+           for r in rows]  # fmt: skip
+    print_rows(out, as_json, f"{kind.value} records ({park})")
 
 
 @input_app.command("contract")

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from lingtan.domain import Carrier, MeterRole, UserRole
+from lingtan.services.carbon_inputs import as_utc
+
+#: An instant, always written with its zone: ISO 8601 in UTC, ``2026-11-26T04:59:14+00:00``
+#: (a naive one read back from SQLite is the stored UTC time).
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(as_utc),
+    PlainSerializer(lambda t: t.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class ErrorOut(BaseModel):
@@ -189,7 +200,7 @@ class BatchOut(BaseModel):
     source: str
     file_format: str
     stamps: str
-    created_at: datetime
+    created_at: UtcDatetime
     accepted: int
     unchanged: int
     revised: int
@@ -246,14 +257,31 @@ class InputPeriodIn(BaseModel):
 
 
 class InputRecordOut(BaseModel):
-    """What every recorded carbon input carries besides its values."""
+    """What every recorded carbon input carries besides its values.
+
+    Of the production or measured parameter records of one enterprise and period (and fuel) the
+    newest is used, whole; the older ones stay listed, superseded.
+    """
 
     id: int
     enterprise: str
     year: int
     month: int | None
     period: str = Field(description="2022 for a year, 2022-01 for a month")
-    created_at: datetime
+    created_at: UtcDatetime = Field(description="when it was recorded, UTC")
+    in_use: bool = Field(
+        description="inventories of the period use this record; false: superseded by a newer "
+        "record of the same enterprise and period (and fuel), or production of an enterprise "
+        "that is not a primary aluminium smelter (never used; superseded_by null)"
+    )
+    superseded_by: int | None = Field(
+        description="id of the newer record of the same enterprise and period (and fuel) used "
+        "instead; null for a record in use"
+    )
+    supersedes: list[int] = Field(
+        description="ids of the older records of the same enterprise and period (and fuel) this "
+        "record replaced; they stay listed"
+    )
 
 
 class ProductionRecordIn(InputPeriodIn):
@@ -285,7 +313,8 @@ class ProductionRecordIn(InputPeriodIn):
 class ProductionRecordOut(InputRecordOut):
     """A recorded aluminium production (``None``: the default applies).
 
-    The newest record of a period is the one an inventory uses.
+    The newest record of an enterprise and period is used, whole: a measurement it leaves empty
+    is the default, not an older record's value.
     """
 
     aluminium_t: float
@@ -315,7 +344,9 @@ class MeasuredParametersIn(InputPeriodIn):
 class MeasuredParametersOut(InputRecordOut):
     """Recorded measured fuel parameters (``None``: the default applies).
 
-    The newest record of a fuel and period is the one an inventory uses.
+    The newest record of an enterprise, fuel and period is used, whole: a parameter it leaves
+    empty is the default, not an older record's value (record the parameters of two reports
+    together, in one record).
     """
 
     fuel: str
@@ -337,7 +368,7 @@ class GreenContractIn(InputPeriodIn):
 
 
 class GreenContractOut(InputRecordOut):
-    """A recorded green power contract delivery [MWh]."""
+    """A recorded green power contract delivery [MWh]; always in use (corrected in place)."""
 
     mwh: float
     contract_ref: str

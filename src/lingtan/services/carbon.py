@@ -11,6 +11,12 @@ Steam metered in tonnes becomes energy with the enterprise's measured enthalpy f
 2589-2020 appendix A low-pressure steam value 3763 MJ/t shipped in
 ``standard_coal_coefficients.csv``; the conversion used is stated in the inventory's notes.
 
+Of the production or measured fuel parameter records of one enterprise and period (and fuel)
+the newest, highest id, is used, whole: a parameter it leaves empty is the default, never an
+older record's value.  :mod:`lingtan.services.carbon_inputs` lists the older ones as superseded
+by it.  A month without a measured record of a fuel uses its year's record; a year without a
+yearly production record sums its months' records.
+
 Factors are the shipped reference plus the admin-added versions in force for the period (grid,
 fuel combustion defaults, purchased heat: :func:`lingtan.services.carbon_factors.build_reference`).
 A closed inventory (see :mod:`lingtan.services.carbon_closing`) is returned as stored; newer

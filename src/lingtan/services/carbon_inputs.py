@@ -16,12 +16,27 @@ Checks that keep an inventory from counting things twice or in the wrong place:
   its months) is refused, naming the first, because both would be summed into the market-based
   Scope 2.  A correction is an explicit update (``replace=True``) of the record of the same
   period; other periods of the same contract (monthly deliveries) are separate records.
+
+Production and measured fuel parameters keep an audit trail instead: a correction is a new record
+and the older ones stay listed.  Of the records of one enterprise and period (and fuel, for
+measured parameters) the newest (highest id) is the one inventories use
+(:mod:`lingtan.services.carbon`), whole: a parameter the newest record leaves empty takes the
+default value, never an older record's value, so a measurement made in two reports is recorded
+in one record naming both.  Every listed record says so: ``in_use``, ``superseded_by`` (the
+record used instead) and ``supersedes`` (the older records it replaced).  A month's record and
+its year's record are different periods, neither supersedes the other.
+
+Refusals are worded by the templates of :data:`REFUSALS` (English, as the API returns them); the
+dashboard reads a message back into its template to write it in Chinese
+(:mod:`lingtan.web.i18n`).
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -40,6 +55,51 @@ from lingtan.units import normalise_unit
 WRITERS = frozenset({UserRole.ADMIN, UserRole.PARK_MANAGER, UserRole.ENTERPRISE_USER})
 InputRecord = ProductionRecord | MeasuredFuelParameter | GreenPowerContract
 
+#: The English of every refusal of this module, by key (``str.format`` templates).
+REFUSALS: dict[str, str] = {
+    "role_may_not_record": "{who} ({role}) may not record carbon inputs",
+    "may_not_record_for": "{who} may not record data of {enterprise}",
+    "not_a_number_in": "{name} = {value!r} must be a number {need}",
+    "too_long": "{name} has {length} characters; at most {limit}",
+    "not_a_smelter": (
+        "enterprise {enterprise} (industry {industry}) is not a primary aluminium smelter "
+        "(GB/T 4754-2017 {smelter_class} 铝冶炼): aluminium production and its process emissions "
+        "(anode CO2, CF4, C2F6) do not apply"
+    ),
+    "sulfur_and_ash": (
+        "anode_sulfur_fraction + anode_ash_fraction = {sulfur:g} + {ash:g} must be < 1 "
+        "(the rest of the anode is the carbon that becomes CO2)"
+    ),
+    "production_reference": (
+        "measured anode fractions or PFC factors need a reference (lab report, anode-effect "
+        "monitoring record)"
+    ),
+    "unknown_fuel": (
+        "fuel {fuel!r} is not a known fuel (known: {known}); 'steam' records an enthalpy [GJ/t]"
+    ),
+    "measured_reference": "measured parameters need a reference (lab report, date)",
+    "measured_none": "give ncv_gj_per_unit, carbon_content_tc_per_tj or oxidation_rate",
+    "steam_enthalpy": "steam needs its enthalpy as ncv_gj_per_unit [GJ/t]",
+    "contract_reference": "a green power contract needs its reference",
+    "contract_recorded": (
+        "green power contract {ref} of {enterprise} is recorded already for {period} (record "
+        "{record}, {mwh:g} MWh); a second record for {new_period} would be counted twice"
+    ),
+    "contract_recorded_same_period": (
+        "green power contract {ref} of {enterprise} is recorded already for {period} (record "
+        "{record}, {mwh:g} MWh); a second record for {new_period} would be counted twice; to "
+        "correct it, update that record (replace, CLI --replace)"
+    ),
+    "contract_not_recorded": (
+        "green power contract {ref} of {enterprise} has no record for {period} to update"
+    ),
+}
+
+
+def refusal(key: str, **params: object) -> str:
+    """Return the English text of refusal ``key`` (:data:`REFUSALS`) filled in with ``params``."""
+    return REFUSALS[key].format(**params)
+
 
 def writable_enterprise(session: Session, p: Principal, park: Park, code: str) -> Enterprise:
     """Return the park's enterprise ``code`` if the caller may record its inputs.
@@ -57,11 +117,11 @@ def writable_enterprise(session: Session, p: Principal, park: Park, code: str) -
     """
     who = p.username or p.role.value
     if p.role not in WRITERS:
-        raise TenantAccessError(f"{who} ({p.role.value}) may not record carbon inputs")
+        raise TenantAccessError(refusal("role_may_not_record", who=who, role=p.role.value))
     ent = visible_enterprise(session, p, park, code)
     if _may_write(p, park, ent):
         return ent
-    raise TenantAccessError(f"{who} may not record data of {ent.code}")
+    raise TenantAccessError(refusal("may_not_record_for", who=who, enterprise=ent.code))
 
 
 def _may_write(p: Principal, park: Park, ent: Enterprise) -> bool:
@@ -95,7 +155,8 @@ def _check(name: str, v: float | None, *, positive: bool = False, fraction: bool
     if math.isfinite(v) and (v > 0.0 if positive else v >= 0.0) and (v <= 1.0 or not fraction):
         return
     need = ("> 0" if positive else ">= 0") + (" and <= 1" if fraction else "")
-    raise ValidationError(f"{name} = {v!r} must be a number {need}", details={"field": name})
+    raise ValidationError(refusal("not_a_number_in", name=name, value=v, need=need),
+                          details={"field": name})  # fmt: skip
 
 
 def _non_negative(**values: float | None) -> None:
@@ -110,8 +171,8 @@ MAX_CHARS = {"reference": 300, "contract_ref": 200}
 def _check_length(name: str, text: str) -> None:
     """Refuse a reference longer than its column (PostgreSQL would refuse it at the insert)."""
     if len(text) > MAX_CHARS[name]:
-        raise ValidationError(f"{name} has {len(text)} characters; at most {MAX_CHARS[name]}",
-                              details={"field": name})  # fmt: skip
+        raise ValidationError(refusal("too_long", name=name, length=len(text),
+                                      limit=MAX_CHARS[name]), details={"field": name})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,18 +202,11 @@ def _check_production(data: ProductionIn) -> None:
     _check("anode_sulfur_fraction", s, fraction=True)
     _check("anode_ash_fraction", ash, fraction=True)
     if s is not None and ash is not None and s + ash >= 1.0:
-        raise ValidationError(
-            f"anode_sulfur_fraction + anode_ash_fraction = {s:g} + {ash:g} must be < 1 "
-            "(the rest of the anode is the carbon that becomes CO2)",
-            details={"field": "anode_sulfur_fraction"},
-        )
+        raise ValidationError(refusal("sulfur_and_ash", sulfur=s, ash=ash),
+                              details={"field": "anode_sulfur_fraction"})  # fmt: skip
     measured = (s, ash, data.cf4_kg_per_t_al, data.c2f6_kg_per_t_al)
     if any(v is not None for v in measured) and not data.reference.strip():
-        raise ValidationError(
-            "measured anode fractions or PFC factors need a reference (lab report, anode-effect "
-            "monitoring record)",
-            details={"field": "reference"},
-        )
+        raise ValidationError(refusal("production_reference"), details={"field": "reference"})
 
 
 def add_production(
@@ -160,7 +214,8 @@ def add_production(
 ) -> int:
     """Record aluminium production for the period; return the record id.
 
-    The newest record of a period is the one an inventory uses (a correction is a new record).
+    A correction is a new record: it replaces, whole, the older records of the enterprise and
+    period, which stay listed as superseded (see the module docstring).
 
     Raises
     ------
@@ -174,11 +229,10 @@ def add_production(
     ent = writable_enterprise(session, p, park, enterprise)
     if not is_aluminium_smelter(ent.industry_code):
         raise ValidationError(
-            f"enterprise {ent.code} (industry {ent.industry_code}) is not a primary aluminium "
-            f"smelter (GB/T 4754-2017 {ALUMINIUM_INDUSTRY} 铝冶炼): aluminium production and its "
-            "process emissions (anode CO2, CF4, C2F6) do not apply",
+            refusal("not_a_smelter", enterprise=ent.code, industry=ent.industry_code,
+                    smelter_class=ALUMINIUM_INDUSTRY),
             details={"enterprise": ent.code, "industry_code": ent.industry_code},
-        )
+        )  # fmt: skip
     _check_production(data)
     row = ProductionRecord(enterprise_id=ent.id, year=period.year, month=period.month, **vars(data))
     session.add(row)
@@ -203,7 +257,9 @@ def add_measured(
 ) -> int:
     """Record measured parameters for the period; return the record id.
 
-    The newest record of a fuel and period is the one an inventory uses.
+    The new record replaces, whole, the older records of the enterprise, fuel and period, which
+    stay listed as superseded: a parameter it leaves empty takes the default value, not an older
+    record's (see the module docstring).
 
     Raises
     ------
@@ -220,24 +276,20 @@ def add_measured(
     known = set(build_reference(session, period).fuels) | {"steam"}
     if data.fuel not in known:
         raise ValidationError(
-            f"fuel {data.fuel!r} is not a known fuel (known: {', '.join(sorted(known))}); "
-            "'steam' records an enthalpy [GJ/t]",
+            refusal("unknown_fuel", fuel=data.fuel, known=", ".join(sorted(known))),
             details={"field": "fuel"},
         )
     if not data.reference.strip():
-        raise ValidationError("measured parameters need a reference (lab report, date)",
-                              details={"field": "reference"})  # fmt: skip
+        raise ValidationError(refusal("measured_reference"), details={"field": "reference"})
     _check_length("reference", data.reference)
     values = {"ncv_gj_per_unit": data.ncv_gj_per_unit, "oxidation_rate": data.oxidation_rate,
               "carbon_content_tc_per_tj": data.carbon_content_tc_per_tj}  # fmt: skip
     if all(v is None for v in values.values()):
-        raise ValidationError("give ncv_gj_per_unit, carbon_content_tc_per_tj or oxidation_rate",
-                              details={"field": "ncv_gj_per_unit"})  # fmt: skip
+        raise ValidationError(refusal("measured_none"), details={"field": "ncv_gj_per_unit"})
     for name, v in values.items():
         _check(name, v, positive=True, fraction=name == "oxidation_rate")
     if data.fuel == "steam" and data.ncv_gj_per_unit is None:
-        raise ValidationError("steam needs its enthalpy as ncv_gj_per_unit [GJ/t]",
-                              details={"field": "ncv_gj_per_unit"})  # fmt: skip
+        raise ValidationError(refusal("steam_enthalpy"), details={"field": "ncv_gj_per_unit"})
     unit = None if data.activity_unit is None else normalise_unit(data.activity_unit)
     row = MeasuredFuelParameter(
         enterprise_id=ent.id, year=period.year, month=period.month,
@@ -284,8 +336,7 @@ def add_contract(
     _non_negative(mwh=mwh)
     ref = ref.strip()
     if not ref:
-        raise ValidationError("a green power contract needs its reference",
-                              details={"field": "contract_ref"})  # fmt: skip
+        raise ValidationError(refusal("contract_reference"), details={"field": "contract_ref"})
     _check_length("contract_ref", ref)
     same = session.scalars(
         select(GreenPowerContract)
@@ -305,17 +356,16 @@ def add_contract(
         return exact[0].id
     if overlap:
         r = overlap[0]
+        key = "contract_recorded_same_period" if exact else "contract_recorded"
         raise ConflictError(
-            f"green power contract {ref} of {ent.code} is recorded already for "
-            f"{_label(r.year, r.month)} (record {r.id}, {r.mwh:g} MWh); a second record for "
-            f"{period.label} would be counted twice"
-            + ("; to correct it, update that record (replace, CLI --replace)" if exact else ""),
+            refusal(key, ref=ref, enterprise=ent.code, period=_label(r.year, r.month),
+                    record=r.id, mwh=r.mwh, new_period=period.label),
             details={"record_id": r.id, "contract_ref": ref, "period": _label(r.year, r.month),
                      "mwh": r.mwh},
         )  # fmt: skip
     if replace:
         raise NotFoundError(
-            f"green power contract {ref} of {ent.code} has no record for {period.label} to update"
+            refusal("contract_not_recorded", ref=ref, enterprise=ent.code, period=period.label)
         )
     row = GreenPowerContract(enterprise_id=ent.id, year=period.year, month=period.month, mwh=mwh,
                              contract_ref=ref)  # fmt: skip
@@ -335,14 +385,14 @@ def _records(
     enterprise: str | None,
     year: int | None,
     record_id: int | None,
-) -> list[tuple[Any, str]]:
-    """Return the records of the park's enterprises visible to the caller, with their codes.
+) -> list[tuple[Any, Enterprise]]:
+    """Return the records of the park's enterprises visible to the caller, with their enterprise.
 
     Ordered by enterprise, year, the year's own record before its months, then oldest first.
     """
     require_park_member(p, park.id)
     stmt = (
-        select(model, Enterprise.code)
+        select(model, Enterprise)
         .join(Enterprise, Enterprise.id == model.enterprise_id)
         .where(Enterprise.park_id == park.id, enterprise_scope(p))
     )
@@ -354,14 +404,71 @@ def _records(
     if record_id is not None:
         stmt = stmt.where(model.id == record_id)
     stmt = stmt.order_by(Enterprise.code, model.year, func.coalesce(model.month, 0), model.id)
-    return [(row, code) for row, code in session.execute(stmt)]
+    return [(row, ent) for row, ent in session.execute(stmt)]
 
 
-def _common(row: InputRecord, code: str) -> dict[str, Any]:
-    return {
-        "id": row.id, "enterprise": code, "year": row.year, "month": row.month,
-        "period": _label(row.year, row.month), "created_at": row.created_at,
-    }  # fmt: skip
+# What makes records "of the same period": the newest of them is used, the others are superseded.
+# Contracts are not superseded: every contract record of a period is counted (add_contract
+# refuses a second record of a reference for an overlapping period, and corrects in place).
+SAME_PERIOD: dict[type[InputRecord], tuple[str, ...]] = {
+    ProductionRecord: ("enterprise_id", "year", "month"),
+    MeasuredFuelParameter: ("enterprise_id", "fuel", "year", "month"),
+}
+
+
+def _same_period_ids(
+    session: Session, model: type[InputRecord], rows: list[tuple[Any, Enterprise]]
+) -> dict[tuple[Any, ...], list[int]]:
+    """Ids of every record of the listed records' enterprises and years, by :data:`SAME_PERIOD`."""
+    if not rows or model not in SAME_PERIOD:
+        return {}
+    cols = [getattr(model, c) for c in SAME_PERIOD[model]]
+    stmt = select(model.id, *cols).where(
+        model.enterprise_id.in_({r.enterprise_id for r, _ in rows}),
+        model.year.in_({r.year for r, _ in rows}),
+    )
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for rid, *key in session.execute(stmt):
+        groups[tuple(key)].append(rid)
+    return groups
+
+
+def _usage(
+    row: InputRecord, groups: dict[tuple[Any, ...], list[int]], used: bool
+) -> dict[str, Any]:
+    """Whether an inventory uses the record, the record used instead, and those it replaced.
+
+    ``used`` is ``False`` for a record no inventory uses whatever its age (aluminium production
+    of an enterprise that is not a smelter).
+    """
+    key = tuple(getattr(row, c) for c in SAME_PERIOD.get(type(row), ("id",)))
+    ids = groups.get(key, [row.id])
+    newest = max(ids)
+    if row.id != newest:
+        return {"in_use": False, "superseded_by": newest, "supersedes": []}
+    return {"in_use": used, "superseded_by": None,
+            "supersedes": sorted(i for i in ids if i < row.id)}  # fmt: skip
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return a stored instant with its zone, UTC (SQLite hands it back without a zone)."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _listed(
+    session: Session, model: type[InputRecord], rows: list[tuple[Any, Enterprise]]
+) -> list[tuple[Any, dict[str, Any]]]:
+    """Each record with what every listed record carries besides its values."""
+    groups = _same_period_ids(session, model, rows)
+    out = []
+    for r, ent in rows:
+        used = model is not ProductionRecord or is_aluminium_smelter(ent.industry_code)
+        out.append((r, {
+            "id": r.id, "enterprise": ent.code, "year": r.year, "month": r.month,
+            "period": _label(r.year, r.month), "created_at": as_utc(r.created_at),
+            **_usage(r, groups, used),
+        }))  # fmt: skip
+    return out
 
 
 def list_production(
@@ -374,7 +481,11 @@ def list_production(
 ) -> list[dict[str, Any]]:
     """Aluminium production records visible to the caller (see the module docstring).
 
-    ``enterprise`` (code), ``year`` and ``record_id`` narrow the list.
+    ``enterprise`` (code), ``year`` and ``record_id`` narrow the list.  Each record says whether
+    inventories of its period use it (``in_use``), else the newer record of the enterprise and
+    period used instead (``superseded_by``; ``None`` for the records of an enterprise that is not
+    a primary aluminium smelter, which are never used), and the older records it replaced
+    (``supersedes``).
 
     Raises
     ------
@@ -383,13 +494,14 @@ def list_production(
     NotFoundError
         If ``enterprise`` is not in the park or not visible to the caller.
     """
+    rows = _records(session, p, park, ProductionRecord, enterprise, year, record_id)
     return [
-        {**_common(r, code), "aluminium_t": r.aluminium_t,
+        {**common, "aluminium_t": r.aluminium_t,
          "anode_net_consumption_t": r.anode_net_consumption_t,
          "anode_sulfur_fraction": r.anode_sulfur_fraction,
          "anode_ash_fraction": r.anode_ash_fraction, "cf4_kg_per_t_al": r.cf4_kg_per_t_al,
          "c2f6_kg_per_t_al": r.c2f6_kg_per_t_al, "reference": r.reference}
-        for r, code in _records(session, p, park, ProductionRecord, enterprise, year, record_id)
+        for r, common in _listed(session, ProductionRecord, rows)
     ]  # fmt: skip
 
 
@@ -403,15 +515,16 @@ def list_measured(
 ) -> list[dict[str, Any]]:
     """Measured fuel parameter records visible to the caller.
 
-    Filters and errors as :func:`list_production`.
+    Filters, errors and use as :func:`list_production`; the records of one enterprise, fuel and
+    period supersede each other.
     """
     rows = _records(session, p, park, MeasuredFuelParameter, enterprise, year, record_id)
     return [
-        {**_common(r, code), "fuel": r.fuel, "activity_unit": r.activity_unit,
+        {**common, "fuel": r.fuel, "activity_unit": r.activity_unit,
          "ncv_gj_per_unit": r.ncv_gj_per_unit,
          "carbon_content_tc_per_tj": r.carbon_content_tc_per_tj,
          "oxidation_rate": r.oxidation_rate, "reference": r.reference}
-        for r, code in rows
+        for r, common in _listed(session, MeasuredFuelParameter, rows)
     ]  # fmt: skip
 
 
@@ -425,7 +538,11 @@ def list_contracts(
 ) -> list[dict[str, Any]]:
     """Green power contract records visible to the caller.
 
-    Filters and errors as :func:`list_production`.
+    Filters and errors as :func:`list_production`; every contract record is in use (one record
+    per reference and period, corrected in place).
     """
     rows = _records(session, p, park, GreenPowerContract, enterprise, year, record_id)
-    return [{**_common(r, code), "mwh": r.mwh, "contract_ref": r.contract_ref} for r, code in rows]
+    return [
+        {**common, "mwh": r.mwh, "contract_ref": r.contract_ref}
+        for r, common in _listed(session, GreenPowerContract, rows)
+    ]

@@ -59,7 +59,8 @@ LABELS: dict[str, dict[str, str]] = {
         "unit": "单位", "co2e": "tCO2e", "formula": "计算式", "factors": "所用因子",
         "factor": "因子", "version": "版本", "source": "来源", "confidence": "可信度",
         "notes": "说明（回退、覆盖、估算）", "enterprises": "企业", "closed": "已关账（快照）",
-        "live": "实时计算", "colon": "：",
+        "live": "实时计算", "colon": "：", "entity_level": "{entity}（{level}）",
+        "level_enterprise": "企业", "level_park": "园区",
     },
     "en": {
         "title": "Greenhouse gas inventory", "entity": "Entity", "period": "Period",
@@ -76,7 +77,8 @@ LABELS: dict[str, dict[str, str]] = {
         "factors": "Factors used", "factor": "Factor", "version": "Version", "source": "Source",
         "confidence": "Confidence", "notes": "Notes",
         "enterprises": "Enterprises", "closed": "closed (snapshot)", "live": "computed live",
-        "colon": ": ",
+        "colon": ": ", "entity_level": "{entity} ({level})",
+        "level_enterprise": "enterprise", "level_park": "park",
     },
 }  # fmt: skip
 TOTAL_KEYS = (
@@ -97,8 +99,9 @@ def _l(lang: str) -> dict[str, str]:
 
 def _header(inv: dict[str, Any], t: dict[str, str]) -> list[tuple[str, str]]:
     state = t["closed"] if inv.get("closed") else t["live"]
+    level = t.get(f"level_{inv['level']}", inv["level"])  # 企业 / 园区
     return [
-        (t["entity"], f"{inv['entity']} ({inv['level']})"),
+        (t["entity"], t["entity_level"].format(entity=inv["entity"], level=level)),
         (t["period"], f"{inv['period']['label']} — {state}"),
         (t["province"], inv["province_code"]),
         (t["gwp"], inv["gwp_set"]),

@@ -12,14 +12,14 @@ by an older version, or a template without a translation, which a test refuses �
 is.  The Excel and PDF reports (:mod:`lingtan.services.carbon_reports`) and the command line
 write the notes with :func:`notes_text`.
 
-Estimated shares are written by :func:`share_text`, to two significant digits under 1 %.  A note
+Estimated shares are written by :func:`~lingtan.services.scorecard_text.share_text`, to two
+significant digits under 1 % (as the scorecard writes them).  A note
 holds its share rounded to 0.1 % (24 missing quarter-hours of a year read ``0.0%``), so
 :func:`notes_text` takes the exact share from the lines the note is about, in both languages.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import string
 from collections import defaultdict
@@ -29,7 +29,7 @@ from typing import Any
 
 from lingtan.engines.accounting.notes import FORMULAS, NOTES, PHRASES, TEMPLATES, text
 from lingtan.engines.accounting.scope2 import GRID_BY_CONSUMPTION
-from lingtan.services.scorecard_text import check_lang
+from lingtan.services.scorecard_text import check_lang, share_text
 
 _BASIS_ZH = (
     "无边界计量表（电网购入、上网送出、厂内发电、绿电直连），用电计量表的电量按从电网购入的电量计"
@@ -144,6 +144,8 @@ PHRASE_PARAMS = frozenset({"wanted", "used", "label", "reason", "override", "met
                            "reference", "source", "basis"})  # fmt: skip
 # Parameters that may hold "; " (phrases joined, a reference); the others never do.
 LIST_PARAMS = frozenset({"reason", "reference", "method", "override", "enthalpy", "formula"})
+# Units of dimensionless factors (fuel_combustion_defaults.csv: the oxidation rate), not printed.
+DIMENSIONLESS = frozenset({"-"})
 _NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|-?inf|nan"
 
 
@@ -152,14 +154,6 @@ def term(code: str, lang: str) -> str:
     if check_lang(lang) == "zh":
         return TERMS_ZH.get(code, code)
     return TERMS_EN.get(code, code.replace("_", " "))
-
-
-def share_text(share: float) -> str:
-    """Return a share 0–1 as a percentage: ``3.4%``; under 1 % two significant digits, ``0.068%``."""
-    pct = share * 100.0
-    if pct == 0.0 or not math.isfinite(pct) or abs(pct) >= 1.0:
-        return f"{pct:.1f}%"
-    return f"{pct:.{1 - math.floor(math.log10(abs(pct)))}f}%"
 
 
 def _param_regex(name: str, spec: str) -> str:
@@ -183,10 +177,20 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + "$", re.S)
 
 
-@cache
-def _patterns(group: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    templates = {"notes": NOTES, "phrases": PHRASES, "formulas": FORMULAS}[group]
-    return tuple((key, _pattern(t)) for key, t in templates.items())
+_compiled = cache(_pattern)
+
+
+def read_back(sentence: str, templates: Mapping[str, str]) -> tuple[str, dict[str, str]] | None:
+    """Return the key and parameters of the first of ``templates`` that wrote ``sentence``.
+
+    ``templates`` are ``str.format`` templates by key (the notes', or the carbon input refusals
+    of :data:`lingtan.services.carbon_inputs.REFUSALS`); ``None`` if none matches.
+    """
+    for key, template in templates.items():
+        found = _compiled(template).match(sentence)
+        if found:
+            return key, found.groupdict()
+    return None
 
 
 def parse(sentence: str, group: str = "notes") -> tuple[str, dict[str, str]] | None:
@@ -194,11 +198,7 @@ def parse(sentence: str, group: str = "notes") -> tuple[str, dict[str, str]] | N
 
     ``group`` is ``notes``, ``phrases`` or ``formulas``; ``None`` if no template of it matches.
     """
-    for key, pattern in _patterns(group):
-        found = pattern.match(sentence)
-        if found:
-            return key, found.groupdict()
-    return None
+    return read_back(sentence, {"notes": NOTES, "phrases": PHRASES, "formulas": FORMULAS}[group])
 
 
 def _plain(template: str) -> str:
@@ -230,6 +230,25 @@ def _formula_zh(formula: str) -> str:
     return formula if found is None else _fill_zh(*found)
 
 
+def _unit_free(template: str, params: Mapping[str, str]) -> str:
+    """``template`` without its unit when the unit is dimensionless (``-``): nothing is printed.
+
+    An oxidation rate's unit is ``-`` in the factor tables; a note reads ``= 0.95 measured``,
+    never ``= 0.95 - measured``.
+    """
+    return template.replace(" {unit}", "") if params.get("unit") in DIMENSIONLESS else template
+
+
+def _english(key: str, params: Mapping[str, str], group: str = "notes") -> str:
+    """Write a note (or phrase) read back by :func:`parse` in English again, units as printed."""
+    out = dict(params)
+    if group == "notes" and "override" in out:
+        found = parse(out["override"], "phrases")
+        out["override"] = out["override"] if found is None else _english(*found, "phrases")
+    template = {"notes": NOTES, "phrases": PHRASES}[group][key]
+    return _unit_free(_plain(template), params).format(**out)
+
+
 def _fill_zh(key: str, params: Mapping[str, str]) -> str:
     out = {}
     for name, value in params.items():
@@ -241,7 +260,7 @@ def _fill_zh(key: str, params: Mapping[str, str]) -> str:
             out[name] = _phrase_zh(value)
         else:
             out[name] = value
-    return ZH[key].format(**out)
+    return _unit_free(ZH[key], params).format(**out)
 
 
 def exact_shares(lines: Sequence[Mapping[str, Any]]) -> dict[str, list[float]]:
@@ -262,8 +281,9 @@ def exact_shares(lines: Sequence[Mapping[str, Any]]) -> dict[str, list[float]]:
 def note_text(note: str, lang: str, shares: Mapping[str, Sequence[float]] | None = None) -> str:
     """Return a note of an inventory in ``lang`` (``zh`` or ``en``).
 
-    ``shares`` (from :func:`exact_shares`) gives an estimate note its exact share; the English of
-    every other note is the note itself.  A note that no template matches is returned as it is.
+    ``shares`` (from :func:`exact_shares`) gives an estimate note its exact share; a
+    dimensionless unit (``-``) is not printed; the English of every other note is the note
+    itself.  A note that no template matches is returned as it is.
     """
     lang = check_lang(lang)
     found = parse(note, "notes")
@@ -273,11 +293,7 @@ def note_text(note: str, lang: str, shares: Mapping[str, Sequence[float]] | None
     exact = (shares or {}).get(note)
     if key == "estimate" and exact:
         params["share"] = ("、" if lang == "zh" else ", ").join(share_text(s) for s in exact)
-    elif lang == "en":
-        return note
-    if lang == "en":
-        return _plain(NOTES[key]).format(**params)
-    return _fill_zh(key, params)
+    return _english(key, params) if lang == "en" else _fill_zh(key, params)
 
 
 def notes_text(inv: Mapping[str, Any], lang: str) -> list[str]:

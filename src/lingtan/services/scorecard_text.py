@@ -150,9 +150,30 @@ def fmt_qty(value: float | None) -> str:
     return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
 
 
-def fmt_share(share: float, decimals: int = 1) -> str:
-    """Return a share 0–1 as a percentage: 0.03521 -> ``3.5%``."""
-    return f"{share * 100:.{decimals}f}%"
+def share_text(share: float) -> str:
+    """Return a share 0–1 as a percentage: ``3.4%``; under 1 % two significant digits, ``0.068%``.
+
+    The rule of every share in the reports and pages: an inventory's estimated share, an
+    indicator's value.
+    """
+    pct = share * 100.0
+    if pct == 0.0 or not math.isfinite(pct) or abs(pct) >= 1.0:
+        return f"{pct:.1f}%"
+    return f"{pct:.{1 - math.floor(math.log10(abs(pct)))}f}%"
+
+
+def completeness_text(share: float) -> str:
+    """Return a data completeness 0–1 as a percentage, ``100.0%`` only when complete.
+
+    One decimal (``99.9%``); a completeness short of 1 that would round to ``100.0%`` is written
+    with the missing part to two significant digits, as :func:`share_text` writes a share under
+    1 %: 0.999959 (0.0041 % missing) -> ``99.9959%``.
+    """
+    pct = share * 100.0
+    text = f"{pct:.1f}%"
+    if share >= 1.0 or not math.isfinite(pct) or text != "100.0%":
+        return text
+    return f"{pct:.{1 - math.floor(math.log10(100.0 - pct))}f}%"
 
 
 def _is_share(unit: str) -> bool:
@@ -160,11 +181,14 @@ def _is_share(unit: str) -> bool:
 
 
 def value_text(ind: Mapping[str, Any]) -> str:
-    """Return an indicator's value with its unit (``4.743 tCO₂/tce``, ``3.5%``), or a dash."""
+    """Return an indicator's value with its unit (``4.743 tCO₂/tce``, ``3.5%``), or a dash.
+
+    A share under 1 % has two significant digits (:func:`share_text`).
+    """
     v = ind["value"]
     if v is None:
         return "—"
-    return fmt_share(v) if _is_share(ind["unit"]) else f"{fmt_sig(v)} {unit_label(ind['unit'])}"
+    return share_text(v) if _is_share(ind["unit"]) else f"{fmt_sig(v)} {unit_label(ind['unit'])}"
 
 
 def threshold_text(ind: Mapping[str, Any], w: Mapping[str, str]) -> str:
@@ -252,7 +276,7 @@ def basis_items(card: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
             co2=fmt_qty(x["co2_t"]), factor=fmt_qty(x["residual_factor_tco2_per_mwh"]))),
         (w["basis_energy"], w["basis_energy_text"].format(
             energy=fmt_qty(x["energy_tce"]), k=fmt_qty(x["electricity_tce_per_mwh"]),
-            completeness=fmt_share(x["energy_completeness"]))),
+            completeness=completeness_text(x["energy_completeness"]))),
         (w["basis_location"], w["basis_location_text"].format(
             value=fmt_sig(x["carbon_per_energy_location_based"]),
             co2=fmt_qty(x["co2_location_based_t"]))),
@@ -264,5 +288,5 @@ def basis_items(card: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
             value=fmt_qty(x["non_co2_excluded_co2e_t"]), gwp=x["gwp_set"])))  # fmt: skip
     if x["inventory_is_estimate"]:
         items.append(("", w["basis_estimate"].format(
-            share=fmt_share(x["inventory_estimated_share"], 2))))  # fmt: skip
+            share=share_text(x["inventory_estimated_share"]))))  # fmt: skip
     return items

@@ -6,7 +6,7 @@ own tables (units: :data:`lingtan.units.UNIT_LABELS`).  A key missing from a lan
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -96,7 +96,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "inputs_link": "录入与查看核算输入数据（产量、实测参数、绿电合同）",
         "back_to_carbon": "返回碳排放核算",
         "inputs_intro": "原铝产量用于电解铝过程排放，燃料实测参数用于化石燃料燃烧排放，"
-        "绿电合同用于基于市场的范围二排放。同一期间以最新一条记录为准。",
+        "绿电合同用于基于市场的范围二排放。",
+        "inputs_rule": "同一企业、同一期间（实测参数还须同一燃料）有多条原铝产量或实测参数记录时，"
+        "核算采用最新一条，且整条采用：新记录中留空的参数取缺省值，不沿用旧记录的数值。"
+        "旧记录保留在列表中，标明被哪条记录取代。月度记录与全年记录属于不同期间，互不取代。"
+        "绿电合同同一期间只录入一条，更正时勾选“更正”。",
+        "col_status": "状态",
+        "status_in_use": "在用",
+        "status_replaces": "在用，取代记录 {ids}",
+        "status_superseded": "已被记录 {id} 取代",
+        "status_not_used": "不采用：非原铝冶炼企业",
+        "list_sep": "、",
         "production_title": "原铝产量（原铝冶炼企业）",
         "measured_title": "燃料实测参数",
         "contracts_title": "绿电交易合同",
@@ -226,8 +236,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "contracts)",
         "back_to_carbon": "Back to carbon accounting",
         "inputs_intro": "Aluminium production feeds the smelting process emissions, measured fuel "
-        "parameters the combustion emissions, green power contracts the market-based Scope 2. "
-        "The newest record of a period is the one used.",
+        "parameters the combustion emissions, green power contracts the market-based Scope 2.",
+        "inputs_rule": "Where an enterprise has several production or measured parameter records "
+        "for one period (and fuel), inventories use the newest, whole: a parameter it leaves "
+        "empty takes the default, not an older record's value. Older records stay listed, marked "
+        "with the record that replaced them. A month's record and its year's record are "
+        "different periods and do not replace each other. A contract has one record per period; "
+        'tick "correct" to change it.',
+        "col_status": "Status",
+        "status_in_use": "in use",
+        "status_replaces": "in use; replaces record {ids}",
+        "status_superseded": "superseded by record {id}",
+        "status_not_used": "not used: not a primary aluminium smelter",
+        "list_sep": ", ",
         "production_title": "Primary aluminium production (smelters)",
         "measured_title": "Measured fuel parameters",
         "contracts_title": "Green power contracts",
@@ -275,6 +296,50 @@ STRINGS: dict[str, dict[str, str]] = {
         "input_error": "{kind}: {message}",
         "input_error_field": "{kind} ({field}): {message}",
     },
+}
+
+#: The Chinese of the carbon input refusals (:data:`lingtan.services.carbon_inputs.REFUSALS`)
+#: and of the other refusals a form of the inputs page can meet
+#: (:data:`lingtan.web.inputs_page.FORM_REFUSALS`), by key.  The field a refusal is about is
+#: named before it by the page; codes, ids, periods and numbers stay as they are.
+REFUSALS_ZH: dict[str, str] = {
+    "role_may_not_record": "{who}（{role}）无权录入碳核算输入数据",
+    "may_not_record_for": "{who} 无权录入企业 {enterprise} 的数据",
+    "not_a_number_in": "应为 {need} 的数，填写的是 {value}",
+    "too_long": "共 {length} 个字符，最多 {limit} 个",
+    "not_a_smelter": "企业 {enterprise}（行业代码 {industry}）不是原铝冶炼企业（GB/T 4754-2017 "
+                     "{smelter_class} 铝冶炼），不适用原铝产量及其工业过程排放（阳极 CO2、CF4、C2F6）",
+    "sulfur_and_ash": "阳极硫分 + 阳极灰分 = {sulfur} + {ash}，应小于 1（阳极其余部分是生成 CO2 的碳）",
+    "production_reference": "填写实测的阳极硫分、灰分或全氟化碳排放因子时，须注明依据（检测报告、"
+                            "阳极效应监测记录）",
+    "unknown_fuel": "燃料 {fuel} 不是已知燃料（已知：{known}）；蒸汽（steam）录入焓值 (GJ/t)",
+    "measured_reference": "实测参数须注明依据（检测报告、日期）",
+    "measured_none": "请至少填写低位发热量、单位热值含碳量、碳氧化率中的一项",
+    "steam_enthalpy": "蒸汽须在低位发热量一栏填写焓值 (GJ/t)",
+    "contract_reference": "绿电合同须填写合同编号",
+    "contract_recorded": "企业 {enterprise} 的绿电合同 {ref} 已有 {period} 的记录（记录 {record}，"
+                         "{mwh} MWh），再录入 {new_period} 的记录将重复计算",
+    "contract_recorded_same_period": "企业 {enterprise} 的绿电合同 {ref} 已有 {period} 的记录（记录 "
+                                     "{record}，{mwh} MWh），再录入 {new_period} 的记录将重复计算；"
+                                     "如需更正该记录，请勾选“更正该合同同一期间的已有记录”",
+    "contract_not_recorded": "企业 {enterprise} 的绿电合同 {ref} 没有 {period} 的记录可供更正",
+    # the form's own refusals, and those of other modules
+    "not_a_number": "不是数字：{text}",
+    "not_a_whole_number": "不是整数：{text}",
+    "required": "必填",
+    "enterprise_not_found": "园区 {park} 中没有企业 {code}",
+    "period_year": "年份 {year} 超出 1990–2100 的范围",
+    "period_month": "月份 {month} 不在 1–12 之间",
+    "unknown_unit": "未知单位 {unit}",
+}  # fmt: skip
+
+#: Who a user is (lingtan.domain.UserRole), as a refusal names it.
+USER_ROLES_ZH: dict[str, str] = {
+    "admin": "平台管理员",
+    "park_manager": "园区管理员",
+    "enterprise_user": "企业用户",
+    "verifier": "核查人员",
+    "device": "设备密钥",
 }
 
 CARRIERS: dict[str, dict[str, str]] = {
@@ -368,3 +433,19 @@ def carrier_label(lang: str, carrier: str) -> str:
 def role_label(lang: str, role: str) -> str:
     """Return the name of a meter role in the language."""
     return ROLES.get(lang, ROLES[DEFAULT_LANG]).get(role, role)
+
+
+def refusal_zh(key: str, params: Mapping[str, str]) -> str:
+    """Return a refusal read back into its template ``key`` and ``params`` in Chinese.
+
+    A comparison (``>= 0 and <= 1``) is written with its signs (``≥ 0 且 ≤ 1``), a role and the
+    known fuels by their Chinese names; every other parameter as it is.
+    """
+    out = dict(params)
+    if "need" in out:
+        out["need"] = out["need"].replace(">=", "≥").replace("<=", "≤").replace(" and ", " 且 ")
+    if "role" in out:
+        out["role"] = USER_ROLES_ZH.get(out["role"], out["role"])
+    if "known" in out:
+        out["known"] = "、".join(carrier_label("zh", k) for k in out["known"].split(", "))
+    return REFUSALS_ZH[key].format(**out)

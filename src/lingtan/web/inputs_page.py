@@ -10,8 +10,14 @@ lists only the enterprises :func:`~lingtan.services.carbon_inputs.writable_enter
 ``POST /parks/{code}/carbon/inputs/production|measured|contracts`` reads the form, converts its
 text to numbers here, at the edge, and calls the same service functions as the API and the CLI.
 On success it redirects (303) to the page of the record's year with the new record marked; a
-refused input renders the page again with the service's message next to the form, the form
-keeping what was typed, and the error's HTTP status.  Nothing is stored when a record is refused.
+refused input renders the page again with the service's message next to the form, in the page's
+language (a message is read back into its template, :data:`REFUSAL_TEMPLATES`, and written with
+:data:`lingtan.web.i18n.REFUSALS_ZH`), the form keeping what was typed, and the error's HTTP
+status.  Nothing is stored when a record is refused.
+
+Every production and measured parameter record says whether inventories use it: the newest of
+an enterprise's records of a period (and fuel) is in use, the older ones are marked superseded
+by it and stay listed (:mod:`lingtan.services.carbon_inputs`).
 
 Like the log-in form, the forms carry no CSRF token: the session cookie is ``SameSite=Lax``, so a
 form posted from another site arrives without it and is sent to the log-in page.
@@ -34,13 +40,14 @@ from lingtan.errors import LingtanError, NotFoundError, TenantAccessError, Valid
 from lingtan.services import carbon_inputs
 from lingtan.services.carbon import is_aluminium_smelter
 from lingtan.services.carbon_factors import build_reference
+from lingtan.services.inventory_text import read_back
 from lingtan.services.parks import get_park, list_enterprises
 from lingtan.services.principal import Principal, require_park_member
 from lingtan.store.models import Park
 from lingtan.units import unit_label
 from lingtan.web import pages
 from lingtan.web.context import display_name
-from lingtan.web.i18n import carrier_label, translator
+from lingtan.web.i18n import carrier_label, refusal_zh, translator
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,6 +63,20 @@ FormDep = Annotated[dict[str, str], Depends(form_fields)]
 
 # --- the form's text, converted once at the edge ------------------------------------------------
 
+#: The English of the forms' own refusals and of the other modules' refusals a form can meet
+#: (lingtan.services.carbon.visible_enterprise, lingtan.engines.accounting.Period,
+#: lingtan.units.normalise_unit), read back to be written in the page's language.
+FORM_REFUSALS: dict[str, str] = {
+    "not_a_number": "{name} = {text!r} is not a number",
+    "not_a_whole_number": "{name} = {text!r} is not a whole number",
+    "required": "{name} is required",
+    "enterprise_not_found": "enterprise {code!r} not found in park {park}",
+    "period_year": "period year {year} is out of range 1990-2100",
+    "period_month": "period month {month} is not 1-12",
+    "unknown_unit": "unknown unit {unit!r}",
+}
+REFUSAL_TEMPLATES: dict[str, str] = {**carbon_inputs.REFUSALS, **FORM_REFUSALS}
+
 
 def _number(form: dict[str, str], name: str) -> float | None:
     """Return the form field as a float; an empty field is ``None`` (the default applies)."""
@@ -65,15 +86,14 @@ def _number(form: dict[str, str], name: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise ValidationError(
-            f"{name} = {text!r} is not a number", details={"field": name}
-        ) from None
+        message = FORM_REFUSALS["not_a_number"].format(name=name, text=text)
+        raise ValidationError(message, details={"field": name}) from None
 
 
 def _required(form: dict[str, str], name: str) -> float:
     value = _number(form, name)
     if value is None:
-        raise ValidationError(f"{name} is required", details={"field": name})
+        raise ValidationError(FORM_REFUSALS["required"].format(name=name), details={"field": name})
     return value
 
 
@@ -82,11 +102,11 @@ def _period(form: dict[str, str]) -> Period:
     year, month = form.get("year", "").strip(), form.get("month", "").strip()
     for name, text in (("year", year), ("month", month)):
         if text and not text.isdigit():
-            raise ValidationError(
-                f"{name} = {text!r} is not a whole number", details={"field": name}
-            )
+            message = FORM_REFUSALS["not_a_whole_number"].format(name=name, text=text)
+            raise ValidationError(message, details={"field": name})
     if not year:
-        raise ValidationError("year is required", details={"field": "year"})
+        raise ValidationError(FORM_REFUSALS["required"].format(name="year"),
+                              details={"field": "year"})  # fmt: skip
     return Period(int(year), int(month) if month else None)
 
 
@@ -150,13 +170,25 @@ class Refusal:
     field: str | None
 
 
-def refusal_text(exc: LingtanError, lang: str) -> str:
-    """Return the service's message after the translated kind of error and the field's label.
+def message_text(message: str, lang: str) -> str:
+    """Return a refusal's message in ``lang``: Chinese if one of :data:`REFUSAL_TEMPLATES` wrote it.
 
-    The service names the field in its (English) message; the label says it in the page's
-    language, e.g. ``输入有误（绿电电量 (MWh)）：mwh = -5.0 must be a number >= 0``.
+    A message no template matches (an unexpected error) is shown as it is.
+    """
+    found = read_back(message, REFUSAL_TEMPLATES) if lang == "zh" else None
+    if found is None or not found[1].get("name", "field").isidentifier():
+        return message  # a field's name is a code: "... is required" of another sentence is not
+    return refusal_zh(*found)
+
+
+def refusal_text(exc: LingtanError, lang: str) -> str:
+    """Return the message in the page's language after the kind of error and the field's label.
+
+    E.g. ``输入有误（绿电电量 (MWh)）：应为 ≥ 0 的数，填写的是 -5.0``; in English the service's own
+    message, ``invalid input (Green power (MWh)): mwh = -5.0 must be a number >= 0``.
     """
     t = translator(lang)
+    message = message_text(exc.message, lang)
     name = type(exc).__name__
     kind = t(f"input_error_{name}")
     if kind == f"input_error_{name}":
@@ -164,10 +196,8 @@ def refusal_text(exc: LingtanError, lang: str) -> str:
     details = exc.details if isinstance(exc.details, dict) else {}
     field = details.get("field")
     if field and t(f"field_{field}") != f"field_{field}":
-        return t("input_error_field").format(
-            kind=kind, field=t(f"field_{field}"), message=exc.message
-        )
-    return t("input_error").format(kind=kind, message=exc.message)
+        return t("input_error_field").format(kind=kind, field=t(f"field_{field}"), message=message)
+    return t("input_error").format(kind=kind, message=message)
 
 
 def fmt_input(value: float | None) -> str | None:

@@ -133,7 +133,11 @@ def _values(body: InputPeriodIn) -> dict[str, Any]:
 def add_production(
     park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: ProductionRecordIn
 ) -> ProductionRecordOut:
-    """Record a smelter's aluminium production for a month or year (newest record is used)."""
+    """Record a smelter's aluminium production for a month or year.
+
+    A newer record of the enterprise and period replaces the older ones, whole; they stay
+    listed, ``superseded_by`` it (the answer's ``supersedes`` names them).
+    """
     data = carbon_inputs.ProductionIn(**_values(body))
     rid = carbon_inputs.add_production(session, p, park, body.enterprise, _period(body), data)
     (out,) = carbon_inputs.list_production(session, p, park, record_id=rid)
@@ -148,7 +152,7 @@ def list_production(
     enterprise: str | None = INPUT_ENTERPRISE,
     year: int | None = INPUT_YEAR,
 ) -> list[ProductionRecordOut]:
-    """List the aluminium production records visible to the caller."""
+    """List the aluminium production records visible to the caller, superseded ones marked."""
     rows = carbon_inputs.list_production(session, p, park, enterprise, year)
     return [ProductionRecordOut.model_validate(r) for r in rows]
 
@@ -157,7 +161,12 @@ def list_production(
 def add_measured(
     park: ParkDep, session: SessionDep, p: CurrentPrincipal, body: MeasuredParametersIn
 ) -> MeasuredParametersOut:
-    """Record measured parameters of a fuel (or a steam enthalpy) for a month or year."""
+    """Record measured parameters of a fuel (or a steam enthalpy) for a month or year.
+
+    A newer record of the enterprise, fuel and period replaces the older ones, whole: parameters
+    it leaves out are the defaults, not an older record's values.  The older ones stay listed,
+    ``superseded_by`` it (the answer's ``supersedes`` names them).
+    """
     data = carbon_inputs.MeasuredIn(**_values(body))
     rid = carbon_inputs.add_measured(session, p, park, body.enterprise, _period(body), data)
     (out,) = carbon_inputs.list_measured(session, p, park, record_id=rid)
@@ -172,7 +181,7 @@ def list_measured(
     enterprise: str | None = INPUT_ENTERPRISE,
     year: int | None = INPUT_YEAR,
 ) -> list[MeasuredParametersOut]:
-    """List the measured fuel parameter records visible to the caller."""
+    """List the measured fuel parameter records visible to the caller, superseded ones marked."""
     rows = carbon_inputs.list_measured(session, p, park, enterprise, year)
     return [MeasuredParametersOut.model_validate(r) for r in rows]
 
