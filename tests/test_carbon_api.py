@@ -148,6 +148,9 @@ def test_close_factor_impact_recompute(api: TestClient) -> None:
     r = api.post(f"{BASE}/snapshots/{sid}/recompute", headers=hm)
     assert r.status_code == 201 and r.json()["closed"]["supersedes_id"] == sid
     assert_allclose(r.json()["totals"]["scope2_location_co2e_t"], 111.6, rtol=1e-9)
+    # every instant carries its zone (UTC), on SQLite as on PostgreSQL
+    snapshots = api.get(f"{BASE}/snapshots", headers=hm).json()
+    assert snapshots and all(x["closed_at"].endswith("+00:00") for x in snapshots), snapshots
 
 
 def test_inventory_as_excel_and_pdf(api: TestClient) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from lingtan.domain import Carrier, MeterRole, UserRole
-from lingtan.services.carbon_inputs import as_utc
+from lingtan.store.models import as_utc
 
 #: An instant, always written with its zone: ISO 8601 in UTC, ``2026-11-26T04:59:14+00:00``
 #: (a naive one read back from SQLite is the stored UTC time).

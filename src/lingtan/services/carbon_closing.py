@@ -29,7 +29,7 @@ from lingtan.services.carbon import (
 )
 from lingtan.services.principal import Principal, require_manager, require_park
 from lingtan.store.carbon_models import InventorySnapshot
-from lingtan.store.models import Enterprise, Park
+from lingtan.store.models import Enterprise, Park, as_utc
 
 
 def _entity_key(session: Session, p: Principal, park: Park, enterprise: str | None) -> str:
@@ -55,7 +55,7 @@ def _stored(snap: InventorySnapshot) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(snap.result_json)
     result["closed"] = {
         "snapshot_id": snap.id, "revision": snap.revision, "closed_by": snap.user,
-        "closed_at": snap.created_at.isoformat(), "supersedes_id": snap.supersedes_id,
+        "closed_at": as_utc(snap.created_at).isoformat(), "supersedes_id": snap.supersedes_id,
     }  # fmt: skip
     return result
 
@@ -244,6 +244,6 @@ def snapshots(session: Session, p: Principal, park: Park) -> list[dict[str, Any]
         {"snapshot_id": s.id, "entity_key": s.entity_key, "year": s.year,
          "month": s.month or None, "revision": s.revision, "status": s.status,
          "content_hash": s.content_hash, "closed_by": s.user,
-         "closed_at": s.created_at.isoformat(), "supersedes_id": s.supersedes_id}
+         "closed_at": as_utc(s.created_at).isoformat(), "supersedes_id": s.supersedes_id}
         for s in rows
     ]  # fmt: skip

@@ -24,7 +24,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -41,7 +41,7 @@ from lingtan.reference.carbon import (
 )
 from lingtan.services.principal import Principal, require_admin, require_park_member
 from lingtan.store.carbon_models import EmissionFactorRow, FuelFactorVersion, HeatFactorVersion
-from lingtan.store.models import Park
+from lingtan.store.models import Park, as_utc
 from lingtan.units import normalise_unit
 
 CONFIDENCE = frozenset({"checked", "secondary", "unverified"})
@@ -327,8 +327,8 @@ def add_heat_factor(session: Session, p: Principal, spec: HeatFactorSpec) -> dic
 
 
 def _iso(ts: datetime) -> str:
-    """ISO 8601 in UTC (SQLite hands back stored UTC times without their zone)."""
-    return (ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)).isoformat()
+    """ISO 8601 in UTC, with the offset."""
+    return as_utc(ts).isoformat()
 
 
 def _grid_dict(r: EmissionFactorRow) -> dict[str, Any]:

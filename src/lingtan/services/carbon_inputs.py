@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -49,7 +48,7 @@ from lingtan.services.carbon import ALUMINIUM_INDUSTRY, is_aluminium_smelter, vi
 from lingtan.services.carbon_factors import build_reference
 from lingtan.services.principal import Principal, enterprise_scope, require_park_member
 from lingtan.store.carbon_models import GreenPowerContract, MeasuredFuelParameter, ProductionRecord
-from lingtan.store.models import Enterprise, Park
+from lingtan.store.models import Enterprise, Park, as_utc
 from lingtan.units import normalise_unit
 
 WRITERS = frozenset({UserRole.ADMIN, UserRole.PARK_MANAGER, UserRole.ENTERPRISE_USER})
@@ -448,11 +447,6 @@ def _usage(
         return {"in_use": False, "superseded_by": newest, "supersedes": []}
     return {"in_use": used, "superseded_by": None,
             "supersedes": sorted(i for i in ids if i < row.id)}  # fmt: skip
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Return a stored instant with its zone, UTC (SQLite hands it back without a zone)."""
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _listed(

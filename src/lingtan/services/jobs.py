@@ -34,7 +34,7 @@ from lingtan.domain import UserRole
 from lingtan.errors import LingtanError, NotFoundError, ValidationError
 from lingtan.services.principal import Principal, require_manager, require_park_member
 from lingtan.store.grid_models import Job
-from lingtan.store.models import Park, utcnow
+from lingtan.store.models import Park, as_utc, utcnow
 from lingtan.store.session import session_scope
 
 Progress = Callable[[float], None]
@@ -240,7 +240,7 @@ def job_dict(job: Job) -> dict[str, Any]:
         "result": None if job.result is None else json.loads(job.result),
         "error": job.error,
         "created_by": job.created_by,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
+        "created_at": as_utc(job.created_at),
+        "started_at": job.started_at and as_utc(job.started_at),
+        "finished_at": job.finished_at and as_utc(job.finished_at),
     }

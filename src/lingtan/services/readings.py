@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lingtan.errors import NotFoundError, ValidationError
 from lingtan.services.principal import Principal, meter_scope
-from lingtan.store.models import ImportBatch, Meter, Park, ReadingHourly, ReadingRevision
+from lingtan.store.models import ImportBatch, Meter, Park, ReadingHourly, ReadingRevision, as_utc
 from lingtan.store.readings import HOUR_SLOTS, unpack
 
 MAX_ROWS = 100_000
@@ -75,8 +75,8 @@ def meter_revisions(session: Session, p: Principal, park: Park, code: str) -> pl
         .order_by(ReadingRevision.id)
     ).all()
 
-    def utc(t: datetime) -> str:  # SQLite returns the stored UTC time without its zone
-        return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    def utc(t: datetime) -> str:
+        return as_utc(t).isoformat()
 
     frame = pl.DataFrame(
         [(*r[:6], utc(r[6])) for r in rows],

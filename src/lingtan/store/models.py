@@ -31,6 +31,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Return a stored instant with its zone, UTC (SQLite hands it back without a zone)."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     """Declarative base of every Lingtan table."""
 

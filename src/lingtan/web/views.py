@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from lingtan.services.ingest import BatchView, list_batches, list_quarantine
 from lingtan.services.parks import list_enterprises, list_meters
 from lingtan.services.principal import Principal
 from lingtan.services.scorecard_text import fmt_qty
-from lingtan.store.models import Enterprise, Meter, Park, QuarantinedRow
+from lingtan.store.models import Enterprise, Meter, Park, QuarantinedRow, as_utc
 from lingtan.web.queries import latest_reading_hour
 
 SOURCE_KEYS = ("grid", "onsite", "direct_green", "storage_net")
@@ -58,9 +58,7 @@ def fmt_local(moment: datetime | None, tz: str) -> str:
     """Return a stored instant (UTC; naive means UTC) as local ``YYYY-MM-DD HH:MM``."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return as_utc(moment).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
