@@ -617,18 +617,20 @@ def load_new_stream(
     back, nothing written) if an hour is already stored or comes back after it was written, or
     an interval occurs twice.
     """
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    chunks: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=4)
     failed: list[BaseException] = []
     raw = conn.connection.driver_connection
     sql = f"COPY reading_hourly ({', '.join(HOUR_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
 
     def write() -> None:
+        # packing here, beside the parsing: NumPy and the socket leave the GIL to the producer
+
         ended = False  # the end-of-data sentinel was taken from the queue
         try:
             with raw.cursor() as cur, cur.copy(sql) as cp:  # type: ignore[union-attr]
                 cp.write(PG_COPY_HEADER)
-                while (chunk := chunks.get()) is not None:
-                    cp.write(chunk)
+                while (rows := chunks.get()) is not None:
+                    cp.write(b"".join(pg_binary_hours(b) for b in pack(rows, interval_s)))
                 ended = True
                 cp.write(PG_COPY_TRAILER)
         except BaseException as exc:  # noqa: BLE001  (reported to the caller below)
@@ -636,11 +638,7 @@ def load_new_stream(
             while not ended and chunks.get() is not None:  # let the producer finish
                 pass
 
-    def put(rows: pl.DataFrame) -> None:
-        try:
-            chunks.put(b"".join(pg_binary_hours(b) for b in pack(rows, interval_s)))
-        except DuplicateInterval as exc:
-            failed.append(exc)
+    put = chunks.put
 
     savepoint = conn.begin_nested()
     writer = threading.Thread(target=write, name="lingtan-copy")
