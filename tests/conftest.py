@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
 
+from lingtan.config import get_settings
 from lingtan.store.models import Base
 from lingtan.store.session import get_engine, get_sessionmaker, migrate
 from live import chromium
@@ -90,3 +91,13 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh data directory (embedded SQLite) for the command line."""
+    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LINGTAN_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from lingtan.cli import app
 from lingtan.domain import UserRole
 from lingtan.services.accounts import NewUser, create_user
 from lingtan.services.parks import (
@@ -86,3 +88,13 @@ def stored(session: Session, code: str | None = None) -> list[tuple[int, float, 
         .where(Meter.code == code if code else True)
     ).all()
     return sorted((t, v, q) for _, t, v, q, _ in unpack(rows).iter_rows())
+
+
+CLI = CliRunner()
+
+
+def cli_ok(*args: str, input: str | None = None) -> str:
+    """Run a ``lingtan`` command in this process; it must succeed.  Return what it printed."""
+    r = CLI.invoke(app, list(args), input=input)
+    assert r.exit_code == 0, r.output
+    return r.output

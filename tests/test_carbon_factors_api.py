@@ -17,14 +17,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from numpy.testing import assert_allclose
-from typer.testing import CliRunner
 
 from conftest import truncate_all
-from factories import USCC_A, add_users, small_park
+from factories import CLI, USCC_A, add_users, cli_ok, small_park
 from factories import api_login as login
 from lingtan.api.app import create_app
 from lingtan.cli import app
-from lingtan.config import Settings, get_settings
+from lingtan.config import Settings
 from lingtan.domain import UserRole
 from lingtan.engines.accounting import Period
 from lingtan.ingest.files import read_interval_file
@@ -114,81 +113,67 @@ def test_heat_version_over_the_api(api: TestClient) -> None:
     assert api.get("/api/v1/parks/P2/carbon/factors", headers=hb).status_code == 404
 
 
-def test_cli_adds_fuel_version_and_recomputes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("LINGTAN_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def ok(*args: str) -> str:
-        r = runner.invoke(app, list(args))
-        assert r.exit_code == 0, r.output
-        return r.output
-
-    try:
-        ok("init")
-        ok("park", "add", "P1", "测试园区", "--province", "CN-YN")
-        ok("park", "enterprise", "P1", "A", "甲", "--uscc", USCC_A, "--industry", "C3841")
-        ok("park", "meter", "P1", "A-GAS", "--enterprise", "A", "--carrier", "natural_gas",
-           "--role", "purchase", "--unit", "m3", "--interval-min", "60")  # fmt: skip
-        # without an electricity meter A's inventory would be a gap ("no meter measures ...")
-        ok("park", "meter", "P1", "A-IMP", "--enterprise", "A", "--carrier", "electricity",
-           "--role", "grid_import", "--unit", "kWh", "--interval-min", "60")  # fmt: skip
-        csv = tmp_path / "gas.csv"
-        rows = _csv("A-GAS", datetime(2022, 1, 1), 744, 60, 10_000.0 / 744)
-        rows += _csv("A-IMP", datetime(2022, 1, 1), 744, 60, 0.0)
-        csv.write_text("\n".join(["meter,timestamp,value", *rows]) + "\n")
-        ok("import", str(csv), "--park", "P1")
-        ok("carbon", "close", "--park", "P1", "--year", "2022", "--month", "1",
-           "--enterprise", "A")  # fmt: skip
-        bad = runner.invoke(app, ["carbon", "factors", "add", "--kind", "fuel", "--source", "x",
-                                  "--valid-from", "2022"])  # fmt: skip
-        assert bad.exit_code == 2 and "--fuel" in bad.output
-        out = ok("carbon", "factors", "add", "--kind", "fuel", "--fuel", "natural_gas",
-                 "--valid-from", "2022", "--carbon-content", "15.5", "--source", "test")  # fmt: skip
-        assert "ncv_gj_per_unit carried over" in out
-        ok("carbon", "factors", "add", "--kind", "heat", "--valid-from", "2023", "--value",
-           "0.12", "--source", "test")  # fmt: skip
-        listed = json.loads(ok("carbon", "factors", "list", "--park", "P1", "--json"))
-        assert [(x["kind"], x["valid_from"]) for x in listed] == [
-            ("fuel", "2022"),
-            ("heat", "2023"),
-        ]
-        (row,) = json.loads(ok("carbon", "factors", "impact", "--park", "P1", "--json"))
-        assert_allclose(row["delta_totals"]["scope1_fuel_co2e_t"], GAS_DELTA_T, rtol=1e-7)
-        assert "revision 2" in ok("carbon", "factors", "recompute", str(row["snapshot_id"]),
-                                  "--park", "P1")  # fmt: skip
-        inv = json.loads(ok("carbon", "inventory", "--park", "P1", "--year", "2022", "--month",
-                            "1", "--enterprise", "A", "--json"))  # fmt: skip
-        assert_allclose(inv["totals"]["scope1_fuel_co2e_t"], GAS_155_T, rtol=1e-9)
-        # report languages and GWP sets are checked: the allowed values are named
-        jan_a = ["--park", "P1", "--year", "2022", "--month", "1", "--enterprise", "A"]
-        fr = runner.invoke(app, ["carbon", "inventory", *jan_a, "--lang", "fr",
-                                 "--xlsx", str(tmp_path / "a.xlsx")])  # fmt: skip
-        assert fr.exit_code == 2 and "'fr' is not one of 'zh', 'en'" in fr.output
-        assert not (tmp_path / "a.xlsx").exists()
-        ar4 = runner.invoke(app, ["carbon", "inventory", *jan_a, "--gwp", "AR4"])
-        assert ar4.exit_code == 2 and "'AR4' is not one of 'AR5', 'AR6'" in ar4.output
-        # closed with AR5 (the default): AR6 is refused for it
-        clash = runner.invoke(app, ["carbon", "inventory", *jan_a, "--gwp", "AR6"])
-        assert clash.exit_code == 1 and "closed with GWP set AR5" in clash.output
-        # a contract reference is recorded once per period; --replace updates it
-        contract = ["carbon", "data", "contract", *jan_a, "--ref", "C2"]
-        assert "contract record 1" in ok(*contract, "--mwh", "10")
-        twice = runner.invoke(app, [*contract, "--mwh", "12"])
-        assert twice.exit_code == 1 and "C2 of A is recorded already for 2022-01" in twice.output
-        assert "contract record 1 updated" in ok(*contract, "--mwh", "12", "--replace")
-        # A makes battery cells: aluminium production is refused with the reason
-        al = runner.invoke(app, ["carbon", "data", "production", *jan_a, "--aluminium-t", "100",
-                                 "--anode-t", "40"])  # fmt: skip
-        assert al.exit_code == 1 and "is not a primary aluminium smelter" in al.output
-        # the scorecard table speaks the report language, values and thresholds with units
-        zh = ok("carbon", "scorecard", "--park", "P1", "--year", "2022", "--gap-policy", "scale")
-        assert "单位能耗碳排放" in zh and "≤ 0.20 tCO₂/tce" in zh and "需补充数据" in zh
-        en = ok("carbon", "scorecard", "--park", "P1", "--year", "2022", "--gap-policy",
-                "scale", "--lang", "en")  # fmt: skip
-        assert "Carbon emissions per unit" in en and "carbon_per_energy" not in en
-    finally:
-        get_settings.cache_clear()
+def test_cli_adds_fuel_version_and_recomputes(data_dir: Path) -> None:
+    runner, ok = CLI, cli_ok
+    ok("init")
+    ok("park", "add", "P1", "测试园区", "--province", "CN-YN")
+    ok("park", "enterprise", "P1", "A", "甲", "--uscc", USCC_A, "--industry", "C3841")
+    ok("park", "meter", "P1", "A-GAS", "--enterprise", "A", "--carrier", "natural_gas",
+       "--role", "purchase", "--unit", "m3", "--interval-min", "60")  # fmt: skip
+    # without an electricity meter A's inventory would be a gap ("no meter measures ...")
+    ok("park", "meter", "P1", "A-IMP", "--enterprise", "A", "--carrier", "electricity",
+       "--role", "grid_import", "--unit", "kWh", "--interval-min", "60")  # fmt: skip
+    csv = data_dir / "gas.csv"
+    rows = _csv("A-GAS", datetime(2022, 1, 1), 744, 60, 10_000.0 / 744)
+    rows += _csv("A-IMP", datetime(2022, 1, 1), 744, 60, 0.0)
+    csv.write_text("\n".join(["meter,timestamp,value", *rows]) + "\n")
+    ok("import", str(csv), "--park", "P1")
+    ok("carbon", "close", "--park", "P1", "--year", "2022", "--month", "1",
+       "--enterprise", "A")  # fmt: skip
+    bad = runner.invoke(app, ["carbon", "factors", "add", "--kind", "fuel", "--source", "x",
+                              "--valid-from", "2022"])  # fmt: skip
+    assert bad.exit_code == 2 and "--fuel" in bad.output
+    out = ok("carbon", "factors", "add", "--kind", "fuel", "--fuel", "natural_gas",
+             "--valid-from", "2022", "--carbon-content", "15.5", "--source", "test")  # fmt: skip
+    assert "ncv_gj_per_unit carried over" in out
+    ok("carbon", "factors", "add", "--kind", "heat", "--valid-from", "2023", "--value",
+       "0.12", "--source", "test")  # fmt: skip
+    listed = json.loads(ok("carbon", "factors", "list", "--park", "P1", "--json"))
+    assert [(x["kind"], x["valid_from"]) for x in listed] == [
+        ("fuel", "2022"),
+        ("heat", "2023"),
+    ]
+    (row,) = json.loads(ok("carbon", "factors", "impact", "--park", "P1", "--json"))
+    assert_allclose(row["delta_totals"]["scope1_fuel_co2e_t"], GAS_DELTA_T, rtol=1e-7)
+    assert "revision 2" in ok("carbon", "factors", "recompute", str(row["snapshot_id"]),
+                              "--park", "P1")  # fmt: skip
+    inv = json.loads(ok("carbon", "inventory", "--park", "P1", "--year", "2022", "--month",
+                        "1", "--enterprise", "A", "--json"))  # fmt: skip
+    assert_allclose(inv["totals"]["scope1_fuel_co2e_t"], GAS_155_T, rtol=1e-9)
+    # report languages and GWP sets are checked: the allowed values are named
+    jan_a = ["--park", "P1", "--year", "2022", "--month", "1", "--enterprise", "A"]
+    fr = runner.invoke(app, ["carbon", "inventory", *jan_a, "--lang", "fr",
+                             "--xlsx", str(data_dir / "a.xlsx")])  # fmt: skip
+    assert fr.exit_code == 2 and "'fr' is not one of 'zh', 'en'" in fr.output
+    assert not (data_dir / "a.xlsx").exists()
+    ar4 = runner.invoke(app, ["carbon", "inventory", *jan_a, "--gwp", "AR4"])
+    assert ar4.exit_code == 2 and "'AR4' is not one of 'AR5', 'AR6'" in ar4.output
+    # closed with AR5 (the default): AR6 is refused for it
+    clash = runner.invoke(app, ["carbon", "inventory", *jan_a, "--gwp", "AR6"])
+    assert clash.exit_code == 1 and "closed with GWP set AR5" in clash.output
+    # a contract reference is recorded once per period; --replace updates it
+    contract = ["carbon", "data", "contract", *jan_a, "--ref", "C2"]
+    assert "contract record 1" in ok(*contract, "--mwh", "10")
+    twice = runner.invoke(app, [*contract, "--mwh", "12"])
+    assert twice.exit_code == 1 and "C2 of A is recorded already for 2022-01" in twice.output
+    assert "contract record 1 updated" in ok(*contract, "--mwh", "12", "--replace")
+    # A makes battery cells: aluminium production is refused with the reason
+    al = runner.invoke(app, ["carbon", "data", "production", *jan_a, "--aluminium-t", "100",
+                             "--anode-t", "40"])  # fmt: skip
+    assert al.exit_code == 1 and "is not a primary aluminium smelter" in al.output
+    # the scorecard table speaks the report language, values and thresholds with units
+    zh = ok("carbon", "scorecard", "--park", "P1", "--year", "2022", "--gap-policy", "scale")
+    assert "单位能耗碳排放" in zh and "≤ 0.20 tCO₂/tce" in zh and "需补充数据" in zh
+    en = ok("carbon", "scorecard", "--park", "P1", "--year", "2022", "--gap-policy",
+            "scale", "--lang", "en")  # fmt: skip
+    assert "Carbon emissions per unit" in en and "carbon_per_energy" not in en

@@ -32,14 +32,12 @@ from fastapi.testclient import TestClient
 from numpy.testing import assert_allclose
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from conftest import truncate_all
-from factories import USCC_B, add_users, small_park
+from factories import USCC_B, add_users, cli_ok, small_park
 from factories import api_login as api_token
 from lingtan.api.app import create_app
-from lingtan.cli import app
-from lingtan.config import Settings, get_settings
+from lingtan.config import Settings
 from lingtan.domain import UserRole
 from lingtan.engines.accounting import Period
 from lingtan.errors import LingtanError, NotFoundError, UnitError, ValidationError
@@ -418,36 +416,24 @@ def test_the_reports_name_the_level_in_their_language(client: TestClient) -> Non
 # --- the command line --------------------------------------------------------------------------
 
 
-def test_the_cli_says_which_record_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("LINGTAN_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def ok(*args: str) -> str:
-        r = runner.invoke(app, list(args))
-        assert r.exit_code == 0, r.output
-        return r.output
-
-    try:
-        ok("init")
-        ok("park", "add", "qp", "测试园区", "--province", "CN-YN")
-        ok("park", "enterprise", "qp", "SML", "铝厂", "--uscc", USCC_B, "--industry", "C3216")
-        april = ["carbon", "data", "production", "--park", "qp", "--year", "2025", "--month", "4",
-                 "--enterprise", "SML"]  # fmt: skip
-        first = ok(*april, "--aluminium-t", "100", "--anode-t", "40")
-        assert first.strip() == "production record 1 (SML 2025-04): in use"
-        second = ok(*april, "--aluminium-t", "50", "--anode-t", "20", "--sulfur", "0.015",
-                    "--reference", "lab 2025-04")  # fmt: skip
-        assert " ".join(second.split()) == (
-            "production record 2 (SML 2025-04): in use replaces record 1, kept and listed as "
-            "superseded by 2 (a newer record of the same enterprise and period replaces the "
-            "older one, whole: values it leaves out are the defaults, not the older record's)"
-        )
-        listed = json.loads(ok("carbon", "data", "list", "production", "--park", "qp", "--json"))
-        assert [(x["id"], x["aluminium_t"], x["in_use"], x["superseded_by"], x["supersedes"])
-                for x in listed] == [(1, 100.0, False, 2, []), (2, 50.0, True, None, [1])]  # fmt: skip
-        assert all(ZONED.fullmatch(x["created_at"]) for x in listed)
-        assert "replaces the older one, whole" in ok("carbon", "data", "production", "--help")
-    finally:
-        get_settings.cache_clear()
+def test_the_cli_says_which_record_is_used(data_dir: Path) -> None:
+    ok = cli_ok
+    ok("init")
+    ok("park", "add", "qp", "测试园区", "--province", "CN-YN")
+    ok("park", "enterprise", "qp", "SML", "铝厂", "--uscc", USCC_B, "--industry", "C3216")
+    april = ["carbon", "data", "production", "--park", "qp", "--year", "2025", "--month", "4",
+             "--enterprise", "SML"]  # fmt: skip
+    first = ok(*april, "--aluminium-t", "100", "--anode-t", "40")
+    assert first.strip() == "production record 1 (SML 2025-04): in use"
+    second = ok(*april, "--aluminium-t", "50", "--anode-t", "20", "--sulfur", "0.015",
+                "--reference", "lab 2025-04")  # fmt: skip
+    assert " ".join(second.split()) == (
+        "production record 2 (SML 2025-04): in use replaces record 1, kept and listed as "
+        "superseded by 2 (a newer record of the same enterprise and period replaces the "
+        "older one, whole: values it leaves out are the defaults, not the older record's)"
+    )
+    listed = json.loads(ok("carbon", "data", "list", "production", "--park", "qp", "--json"))
+    assert [(x["id"], x["aluminium_t"], x["in_use"], x["superseded_by"], x["supersedes"])
+            for x in listed] == [(1, 100.0, False, 2, []), (2, 50.0, True, None, [1])]  # fmt: skip
+    assert all(ZONED.fullmatch(x["created_at"]) for x in listed)
+    assert "replaces the older one, whole" in ok("carbon", "data", "production", "--help")

@@ -4,34 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandapower as pp
 import pytest
-from typer.testing import CliRunner
 
-from factories import USCC_A
+from factories import CLI, USCC_A, cli_ok
 from lingtan.cli import app
-from lingtan.config import get_settings
 from test_tracing_service import PARK_BUS, tiny_grid
 
-runner = CliRunner()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("LINGTAN_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def ok(*args: str, input: str | None = None) -> str:
-    r = runner.invoke(app, list(args), input=input)
-    assert r.exit_code == 0, r.output
-    return r.output
+runner = CLI
+ok = cli_ok
 
 
 def test_describe_import_and_report(data_dir: Path) -> None:

@@ -20,11 +20,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from factories import USCC_A
-from lingtan.cli import app
-from lingtan.config import get_settings
+from factories import USCC_A, cli_ok
 from lingtan.engines.accounting import (
     Activity,
     AluminiumProduction,
@@ -401,22 +398,7 @@ def test_chinese_workbook_and_pdf_show_the_notes_in_chinese(noted: tuple[Park, d
 
 # --- the command line ---------------------------------------------------------------------------
 
-runner = CliRunner()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("LINGTAN_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("LINGTAN_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def _ok(*args: str) -> str:
-    r = runner.invoke(app, list(args))
-    assert r.exit_code == 0, r.output
-    return r.output
+_ok = cli_ok
 
 
 def test_cli_inventory_prints_the_notes_in_the_report_language(data_dir: Path) -> None:
