@@ -190,3 +190,23 @@ def test_a_unit_rejection_keeps_the_unit_in_the_raw_row(session: Session) -> Non
     row, field, reason, raw = _quarantined(session)[0]
     assert (row, field, raw) == (3, "unit", "A-IMP,2025-01-01 08:15,2,m3")
     assert "'m3'" in reason
+
+
+def test_xlsx_rows_are_numbered_as_in_the_sheet_below_empty_top_rows(session: Session) -> None:
+    """Two empty rows above the header: the header is sheet row 3, the bad value row 5."""
+    sp = small_park(session)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.cell(row=3, column=1, value="meter")
+    ws.cell(row=3, column=2, value="timestamp")
+    ws.cell(row=3, column=3, value="value")
+    for r, (ts, v) in enumerate([("2025-01-01 08:00", 1), ("2025-01-01 08:15", "x")], start=4):
+        ws.cell(row=r, column=1, value="A-IMP")
+        ws.cell(row=r, column=2, value=ts)
+        ws.cell(row=r, column=3, value=v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    s = import_file(session, ADMIN, sp.park, buf.getvalue(), "top.xlsx")
+    assert (s.accepted, s.rejected) == (1, 1)
+    assert [(r["row"], r["field"]) for r in s.rejections] == [(5, "value")]

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 
 from lingtan.errors import IngestError
@@ -127,6 +128,20 @@ def _read_xlsx(data: bytes) -> pl.DataFrame:
             .alias(name)
         )
     return text.with_columns(exact)
+
+
+def _xlsx_header_row(data: bytes, look: int = 1000) -> int:
+    """Sheet row number of the header: the first row of the first sheet that holds a cell.
+
+    The sheet reader starts at that row, so data rows are numbered from the one after it
+    (empty rows above a header would otherwise shift every reported row number).
+    """
+    try:
+        sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(max_row=look, values_only=True))
+    except Exception:  # noqa: BLE001  (the sheet was read already; only the numbering is at stake)
+        return 1
+    return next((i for i, row in enumerate(rows, 1) if any(c not in (None, "") for c in row)), 1)
 
 
 def parse_timestamps(raw: pl.Expr, timezone: str) -> pl.Expr:
@@ -342,7 +357,7 @@ def read_interval_file(
     if df.height == 0:
         raise IngestError(f"{name}: the file holds no data rows")
     if first_row is None:
-        first_row = 2 if file_format in ("csv", "xlsx") else 1
+        first_row = {"csv": 2, "xlsx": _xlsx_header_row(data) + 1}.get(file_format, 1)
     long, layout = _to_long(df, name, first_row)
     long = long.with_columns(pl.col("row").cast(pl.Int64))
     if not isinstance(long.schema["ts"], pl.Datetime | pl.Date):
