@@ -48,13 +48,7 @@ from lingtan.services.parks import (
 )
 from lingtan.services.principal import Principal
 from lingtan.store.models import Park
-from lingtan.store.readings import (
-    HOUR_COLUMNS,
-    PG_COPY_HEADER,
-    PG_COPY_TRAILER,
-    HourBlock,
-    pg_binary_hours,
-)
+from lingtan.store.readings import HourBlock, write_hours
 from lingtan.store.session import get_engine, get_sessionmaker, migrate
 from lingtan.uscc import check_character
 
@@ -184,18 +178,18 @@ def ledger_chunks(
         )
 
 
-def load_ledger(dsn: str, pm: ParkMeters, hours: np.ndarray, skip: set[int]) -> int:
+def load_ledger(url: str, dsn: str, pm: ParkMeters, hours: np.ndarray, skip: set[int]) -> int:
     """Binary ``COPY`` the generated hour rows into ``reading_hourly``; return the rows loaded."""
     n = 0
-    sql = f"COPY reading_hourly ({', '.join(HOUR_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
-    with psycopg.connect(dsn) as conn:
-        with conn.cursor() as cur, cur.copy(sql) as cp:
-            cp.write(PG_COPY_HEADER)
-            for block in ledger_chunks(pm, hours, skip):
-                cp.write(pg_binary_hours(block))
-                n += block.rows
-            cp.write(PG_COPY_TRAILER)
-        conn.commit()
+
+    def counted() -> Iterator[HourBlock]:
+        nonlocal n
+        for block in ledger_chunks(pm, hours, skip):
+            n += block.rows
+            yield block
+
+    with get_engine(url).begin() as conn:
+        write_hours(conn, "reading_hourly", counted())
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE reading_hourly")
     return n
@@ -269,7 +263,7 @@ def run(url: str, dsn: str, args: argparse.Namespace) -> None:
     accounted = [i for i, k in enumerate(pm.kinds) if KINDS[k].accounted]
     sample = accounted[: args.raw_sample]
     t = time.perf_counter()
-    rows = load_ledger(dsn, pm, hours, set(sample))
+    rows = load_ledger(url, dsn, pm, hours, set(sample))
     readings = len(pm.ids) * hours.size * QUARTERS
     print(f"ledger: {rows:,} hour rows holding {readings:,} 15-minute readings COPY-ed in "
           f"{time.perf_counter() - t:.1f} s (incl. VACUUM ANALYZE)")  # fmt: skip

@@ -359,10 +359,11 @@ def aluminium_production(
 ) -> tuple[AluminiumProduction | None, list[str]]:
     """Production data of a primary aluminium smelter for the period, and notes.
 
-    A year uses its yearly record, else the sum of its months' records (measured parameters
-    only from a yearly record): all twelve, or for a year in progress the months begun so far.  Records of an enterprise that is not a smelter (recorded before
-    :func:`lingtan.services.carbon_inputs.add_production` refused them) are not used; a note
-    names them.
+    A year uses its yearly record, else the sum of its months' records (all twelve, or for a
+    year in progress the months begun so far) with their measured parameters weighted month by
+    month (:func:`_weighted_measurements`).  Records of an enterprise that is not a smelter
+    (recorded before :func:`lingtan.services.carbon_inputs.add_production` refused them) are not
+    used; a note names them.
 
     Raises
     ------

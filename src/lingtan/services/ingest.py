@@ -189,13 +189,13 @@ def _store(
         prior = prior_registers(conn, checked.registers)
         from_registers = registers_to_intervals(checked.registers, prior, meters)
         # intervals recomputed as they were stored (a re-sent file) are not flagged again
-        flagged_by = {
-            int(key[0]): newly_stored(conn, part)
-            for key, part in from_registers.filter(pl.col("quality") >= 3)
+        flagged_by = dict(
+            newly_stored(conn, from_registers.filter(pl.col("quality") >= 3))
             .join(meters.select("meter_id", "enterprise_id"), on="meter_id")
-            .partition_by("enterprise_id", as_dict=True)
-            .items()
-        }
+            .group_by("enterprise_id")
+            .len()
+            .iter_rows()
+        )
         flagged = sum(flagged_by.values())
         spread = from_registers.filter(pl.col("quality") == 2).height
         merge_registers(conn, checked.registers, batch.id)

@@ -32,7 +32,7 @@ import math
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -289,8 +289,11 @@ def hour_params(block: HourBlock) -> Iterator[tuple[object, ...]]:
     )
 
 
-def write_hours(conn: Connection, table: str, blocks: Sequence[HourBlock]) -> None:
-    """Insert hour rows into ``table``: binary ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+def write_hours(conn: Connection, table: str, blocks: Iterable[HourBlock]) -> None:
+    """Insert hour rows into ``table``: binary ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
+
+    ``blocks`` may be a generator: each block is sent as it comes.
+    """
     raw = conn.connection.driver_connection
     columns = ", ".join(HOUR_COLUMNS)
     if conn.dialect.name == "postgresql":
@@ -619,26 +622,22 @@ def load_new_stream(
     """
     chunks: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=4)
     failed: list[BaseException] = []
-    raw = conn.connection.driver_connection
-    sql = f"COPY reading_hourly ({', '.join(HOUR_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
+    ended = False  # the end-of-data sentinel was taken from the queue
+
+    def blocks() -> Iterator[HourBlock]:
+        # packing here, in the writer thread: NumPy and the socket leave the GIL to the parsing
+        nonlocal ended
+        while (rows := chunks.get()) is not None:
+            yield from pack(rows, interval_s)
+        ended = True
 
     def write() -> None:
-        # packing here, beside the parsing: NumPy and the socket leave the GIL to the producer
-
-        ended = False  # the end-of-data sentinel was taken from the queue
         try:
-            with raw.cursor() as cur, cur.copy(sql) as cp:  # type: ignore[union-attr]
-                cp.write(PG_COPY_HEADER)
-                while (rows := chunks.get()) is not None:
-                    cp.write(b"".join(pg_binary_hours(b) for b in pack(rows, interval_s)))
-                ended = True
-                cp.write(PG_COPY_TRAILER)
+            write_hours(conn, "reading_hourly", blocks())
         except BaseException as exc:  # noqa: BLE001  (reported to the caller below)
             failed.append(exc)
             while not ended and chunks.get() is not None:  # let the producer finish
                 pass
-
-    put = chunks.put
 
     savepoint = conn.begin_nested()
     writer = threading.Thread(target=write, name="lingtan-copy")
@@ -652,9 +651,9 @@ def load_new_stream(
             hour = pl.col("ts") - pl.col("ts") % 3600
             last = hour == hour.max().over("meter_id")
             carry = rows.filter(last)
-            put(rows.filter(~last))
+            chunks.put(rows.filter(~last))
         if not failed:
-            put(carry)
+            chunks.put(carry)
     finally:
         chunks.put(None)
         writer.join()
@@ -687,20 +686,23 @@ def merge_registers(conn: Connection, frame: pl.DataFrame, batch_id: int) -> Non
     )
 
 
-def newly_stored(conn: Connection, frame: pl.DataFrame) -> int:
-    """Count the rows of ``frame`` that the ledger does not hold as they are.
+def newly_stored(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
+    """Return the rows of ``frame`` that the ledger does not hold as they are.
 
-    ``frame`` has meter_id, ts, value, quality; a row counts when its interval is new or its
-    value or quality differs (for the few rows a caller singles out: intervals flagged as
-    rollover or meter replacement).
+    ``frame`` has meter_id, ts, value, quality; a row is returned when its interval is new or
+    its value or quality differs (for the few rows a caller singles out: intervals flagged as
+    rollover or meter replacement).  One read of the stored hours of the rows' range.
     """
     if frame.height == 0:
-        return 0
+        return frame
     _, stored = stored_hours(conn, hour_ranges(frame))
-    held = frame.select(
-        pl.col("meter_id", "ts").cast(pl.Int64), "value", pl.col("quality").cast(pl.Int64)
-    ).join(stored, on=["meter_id", "ts", "value", "quality"], how="semi")
-    return frame.height - held.height
+    return frame.join(
+        stored.select("meter_id", "ts", "value", "quality"),
+        left_on=[pl.col("meter_id").cast(pl.Int64), pl.col("ts").cast(pl.Int64), "value",
+                 pl.col("quality").cast(pl.Int64)],
+        right_on=["meter_id", "ts", "value", "quality"],
+        how="anti",
+    )  # fmt: skip
 
 
 def prior_registers(conn: Connection, registers: pl.DataFrame) -> pl.DataFrame:
